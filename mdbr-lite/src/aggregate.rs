@@ -1,0 +1,3 @@
+//! The aggregation pipeline: expressions and stages.
+pub(crate) mod expr;
+pub(crate) mod stage;

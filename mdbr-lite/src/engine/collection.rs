@@ -1,0 +1,428 @@
+//! One collection: documents by record id, its indexes, writes that keep them in step, and the
+//! query planner that picks an index scan or a collection scan.
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use bson::{Bson, Document, doc};
+
+use crate::error::{CmdResult, CommandError, code};
+use crate::index::{Index, IndexSpec, RecordId};
+use crate::query::filter::{Filter, Pred};
+use crate::sort::SortSpec;
+use crate::value::{OrdBson, type_rank};
+
+/// A collection.
+#[derive(Debug, Clone)]
+pub(crate) struct Collection {
+    pub(crate) options: Document,
+    pub(crate) uuid: bson::Uuid,
+    docs: BTreeMap<RecordId, Document>,
+    next_rid: RecordId,
+    pub(crate) indexes: Vec<Index>,
+}
+
+/// How a query reads the collection.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum PlanKind {
+    /// Every document, in natural order.
+    CollScan,
+    /// An index scan.
+    IxScan { name: String, key: Document, bounds: String },
+}
+
+impl PlanKind {
+    /// The `winningPlan` of `explain`.
+    pub(crate) fn explain(&self, filter: &Document) -> Document {
+        match self {
+            PlanKind::CollScan => doc! { "stage": "COLLSCAN", "filter": filter.clone(), "direction": "forward" },
+            PlanKind::IxScan { name, key, bounds } => doc! {
+                "stage": "FETCH",
+                "filter": filter.clone(),
+                "inputStage": {
+                    "stage": "IXSCAN",
+                    "keyPattern": key.clone(),
+                    "indexName": name.clone(),
+                    "isMultiKey": false,
+                    "direction": "forward",
+                    "indexBounds": bounds.clone(),
+                },
+            },
+        }
+    }
+}
+
+impl Collection {
+    /// An empty collection with an `_id` index.
+    pub(crate) fn new(options: Document) -> Self {
+        Self {
+            options,
+            uuid: bson::Uuid::new(),
+            docs: BTreeMap::new(),
+            next_rid: 1,
+            indexes: vec![Index::new(IndexSpec::id_index())],
+        }
+    }
+
+    /// The catalog entry persisted for this collection.
+    pub(crate) fn meta(&self) -> Document {
+        let specs: Vec<Bson> = self.indexes.iter().map(|i| Bson::Document(i.spec.to_list_entry())).collect();
+        doc! { "options": self.options.clone(), "uuid": self.uuid, "indexes": specs }
+    }
+
+    /// A collection rebuilt from its catalog entry and documents.
+    pub(crate) fn from_meta(ns: &str, meta: &Document, docs: Vec<(RecordId, Document)>) -> CmdResult<Self> {
+        let options = meta.get_document("options").cloned().unwrap_or_default();
+        let mut c = Self::new(options);
+        if let Some(Bson::Binary(b)) = meta.get("uuid") {
+            if let Ok(arr) = <[u8; 16]>::try_from(b.bytes.as_slice()) {
+                c.uuid = bson::Uuid::from_bytes(arr);
+            }
+        }
+        if let Ok(list) = meta.get_array("indexes") {
+            for s in list {
+                if let Bson::Document(d) = s {
+                    if d.get_str("name").ok() != Some("_id_") {
+                        c.indexes.push(Index::new(IndexSpec::parse(d)?));
+                    }
+                }
+            }
+        }
+        for (rid, d) in docs {
+            c.next_rid = c.next_rid.max(rid + 1);
+            c.index_insert(rid, &d);
+            c.docs.insert(rid, d);
+        }
+        let _ = ns;
+        Ok(c)
+    }
+
+    /// The number of documents.
+    pub(crate) fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    /// A document by record id.
+    pub(crate) fn get(&self, rid: RecordId) -> Option<&Document> {
+        self.docs.get(&rid)
+    }
+
+    /// Every (record id, document) in natural order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&RecordId, &Document)> {
+        self.docs.iter()
+    }
+
+    fn index_insert(&mut self, rid: RecordId, d: &Document) {
+        for ix in &mut self.indexes {
+            if let Some(keys) = ix.spec.keys_for(d) {
+                ix.insert(rid, &keys);
+            }
+        }
+    }
+
+    fn check_unique(&self, ns: &str, d: &Document, except: Option<RecordId>) -> CmdResult<()> {
+        for ix in self.indexes.iter().filter(|i| i.spec.unique) {
+            if let Some(keys) = ix.spec.keys_for(d) {
+                for k in &keys {
+                    if ix.conflict(k, except).is_some() {
+                        return Err(ix.duplicate_error(ns, k));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Inserts a document (which must have an `_id`), enforcing unique indexes.
+    pub(crate) fn insert(&mut self, ns: &str, d: Document) -> CmdResult<RecordId> {
+        self.check_unique(ns, &d, None)?;
+        let rid = self.next_rid;
+        self.next_rid += 1;
+        self.index_insert(rid, &d);
+        self.docs.insert(rid, d);
+        Ok(rid)
+    }
+
+    /// Replaces the document at `rid`, enforcing unique indexes.
+    pub(crate) fn replace(&mut self, ns: &str, rid: RecordId, d: Document) -> CmdResult<()> {
+        self.check_unique(ns, &d, Some(rid))?;
+        let Some(old) = self.docs.remove(&rid) else {
+            return Err(CommandError::new(code::INTERNAL_ERROR, "record vanished"));
+        };
+        for ix in &mut self.indexes {
+            if let Some(keys) = ix.spec.keys_for(&old) {
+                ix.remove(rid, &keys);
+            }
+            if let Some(keys) = ix.spec.keys_for(&d) {
+                ix.insert(rid, &keys);
+            }
+        }
+        self.docs.insert(rid, d);
+        Ok(())
+    }
+
+    /// Removes the document at `rid`.
+    pub(crate) fn remove(&mut self, rid: RecordId) -> Option<Document> {
+        let old = self.docs.remove(&rid)?;
+        for ix in &mut self.indexes {
+            if let Some(keys) = ix.spec.keys_for(&old) {
+                ix.remove(rid, &keys);
+            }
+        }
+        Some(old)
+    }
+
+    /// Adds an index; `Ok(false)` when an identical one exists.
+    pub(crate) fn add_index(&mut self, ns: &str, spec: IndexSpec) -> CmdResult<bool> {
+        for ix in &self.indexes {
+            let same_key = ix.spec.key == spec.key;
+            let same_name = ix.spec.name == spec.name;
+            if same_name && same_key {
+                if ix.spec.same_options(&spec) || spec.name == "_id_" {
+                    return Ok(false);
+                }
+                return Err(CommandError::new(
+                    code::INDEX_OPTIONS_CONFLICT,
+                    format!("An existing index has the same name as the requested index. Requested index: {}, existing index: {}", spec.to_list_entry(), ix.spec.to_list_entry()),
+                ));
+            }
+            if same_name {
+                return Err(CommandError::new(
+                    code::INDEX_KEY_SPECS_CONFLICT,
+                    format!("An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: {}, existing index: {}", spec.to_list_entry(), ix.spec.to_list_entry()),
+                ));
+            }
+            if same_key && ix.spec.partial == spec.partial {
+                let msg = if ix.spec.same_options(&spec) {
+                    format!("Index already exists with a different name: {}", ix.spec.name)
+                } else {
+                    format!("An equivalent index already exists with the same name but different options. Requested index: {}, existing index: {}", spec.to_list_entry(), ix.spec.to_list_entry())
+                };
+                return Err(CommandError::new(code::INDEX_OPTIONS_CONFLICT, msg));
+            }
+        }
+        let mut ix = Index::new(spec);
+        for (rid, d) in &self.docs {
+            if let Some(keys) = ix.spec.keys_for(d) {
+                if ix.spec.unique {
+                    for k in &keys {
+                        if ix.conflict(k, Some(*rid)).is_some() {
+                            return Err(ix.duplicate_error(ns, k));
+                        }
+                    }
+                }
+                ix.insert(*rid, &keys);
+            }
+        }
+        self.indexes.push(ix);
+        Ok(true)
+    }
+
+    /// Drops an index by name.
+    pub(crate) fn drop_index(&mut self, name: &str) -> CmdResult<()> {
+        if name == "_id_" {
+            return Err(CommandError::new(72, "cannot drop _id index"));
+        }
+        let before = self.indexes.len();
+        self.indexes.retain(|i| i.spec.name != name);
+        if self.indexes.len() == before {
+            return Err(CommandError::new(code::INDEX_NOT_FOUND, format!("index not found with name [{name}]")));
+        }
+        Ok(())
+    }
+
+    /// Finds an index by name or key pattern.
+    pub(crate) fn find_index(&self, hint: &Bson) -> Option<&Index> {
+        match hint {
+            Bson::String(n) => self.indexes.iter().find(|i| &i.spec.name == n),
+            Bson::Document(k) => self.indexes.iter().find(|i| &i.spec.key == k),
+            _ => None,
+        }
+    }
+
+    /// Picks a plan and returns candidate record ids (a superset of the matches).
+    pub(crate) fn plan(
+        &self,
+        filter: &Filter,
+        sort: &SortSpec,
+        hint: Option<&Bson>,
+    ) -> CmdResult<(PlanKind, Vec<RecordId>)> {
+        if let Some(h) = hint {
+            if let Bson::Document(d) = h {
+                if d.contains_key("$natural") {
+                    return Ok((PlanKind::CollScan, self.docs.keys().copied().collect()));
+                }
+            }
+            let is_empty = matches!(h, Bson::String(s) if s.is_empty()) || matches!(h, Bson::Document(d) if d.is_empty());
+            if !is_empty {
+                let ix = self.find_index(h).ok_or_else(|| {
+                    CommandError::bad_value("error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index")
+                })?;
+                if let Some((bounds, lo, hi)) = self.bounds_for(ix, filter) {
+                    return Ok((ix_plan(ix, bounds), ix.scan(as_ref(&lo), as_ref(&hi))));
+                }
+                return Ok((ix_plan(ix, "[MinKey, MaxKey]".to_string()), ix.scan_all()));
+            }
+        }
+        let mut best: Option<(i32, &Index, String, Bound<Bson>, Bound<Bson>)> = None;
+        for ix in &self.indexes {
+            if !ix.spec.is_complete() {
+                continue;
+            }
+            if let Some((bounds, lo, hi)) = self.bounds_for(ix, filter) {
+                let score = match (&lo, &hi) {
+                    (Bound::Included(a), Bound::Included(b)) if crate::value::values_equal(a, b) => 3,
+                    _ if bounds.starts_with("in") => 2,
+                    _ => 1,
+                } * 10
+                    + if ix.spec.unique { 1 } else { 0 };
+                if best.as_ref().is_none_or(|b| score > b.0) {
+                    best = Some((score, ix, bounds, lo, hi));
+                }
+            }
+        }
+        if let Some((_, ix, bounds, lo, hi)) = best {
+            if bounds.starts_with("in") {
+                let mut rids = Vec::new();
+                let mut seen = std::collections::HashSet::new();
+                for (_, p) in filter.top_level_preds().into_iter().filter(|(p, _)| *p == ix.spec.fields[0]) {
+                    if let Pred::In(alts) = p {
+                        for a in alts {
+                            if let Pred::Eq(v) = a {
+                                for r in ix.scan(Bound::Included(v), Bound::Included(v)) {
+                                    if seen.insert(r) {
+                                        rids.push(r);
+                                    }
+                                }
+                            }
+                        }
+                        break;
+                    }
+                }
+                return Ok((ix_plan(ix, bounds), rids));
+            }
+            return Ok((ix_plan(ix, bounds), ix.scan(as_ref(&lo), as_ref(&hi))));
+        }
+        if let Some((first, _)) = sort.fields.first() {
+            if let Some(ix) = self.indexes.iter().find(|i| i.spec.is_complete() && &i.spec.fields[0] == first) {
+                return Ok((ix_plan(ix, "[MinKey, MaxKey]".to_string()), ix.scan_all()));
+            }
+        }
+        Ok((PlanKind::CollScan, self.docs.keys().copied().collect()))
+    }
+
+    /// Bounds on the first field of `ix` implied by the filter: (description, lower, upper).
+    fn bounds_for(&self, ix: &Index, filter: &Filter) -> Option<(String, Bound<Bson>, Bound<Bson>)> {
+        let field = ix.spec.fields.first()?;
+        let preds: Vec<&Pred> =
+            filter.top_level_preds().into_iter().filter(|(p, _)| p == field).map(|(_, p)| p).collect();
+        let mut lo: Bound<Bson> = Bound::Unbounded;
+        let mut hi: Bound<Bson> = Bound::Unbounded;
+        let mut used = false;
+        for p in preds {
+            match p {
+                Pred::Eq(v) if indexable_eq(v) => {
+                    return Some((format!("[{v}, {v}]"), Bound::Included(v.clone()), Bound::Included(v.clone())));
+                }
+                Pred::In(alts)
+                    if !alts.is_empty() && alts.iter().all(|a| matches!(a, Pred::Eq(v) if indexable_eq(v))) =>
+                {
+                    return Some(("in-list".to_string(), Bound::Unbounded, Bound::Unbounded));
+                }
+                Pred::Cmp(ord, incl, v) if indexable_eq(v) => {
+                    if used && ix.multikey {
+                        continue;
+                    }
+                    used = true;
+                    if *ord == Ordering::Greater {
+                        let new_lo = if *incl { Bound::Included(v.clone()) } else { Bound::Excluded(v.clone()) };
+                        lo = tighter_lo(lo, new_lo);
+                        if matches!(hi, Bound::Unbounded) {
+                            hi = rank_end(v).map_or(Bound::Unbounded, Bound::Excluded);
+                        }
+                    } else {
+                        let new_hi = if *incl { Bound::Included(v.clone()) } else { Bound::Excluded(v.clone()) };
+                        hi = tighter_hi(hi, new_hi);
+                        if matches!(lo, Bound::Unbounded) {
+                            lo = rank_start(v).map_or(Bound::Unbounded, Bound::Included);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !used {
+            return None;
+        }
+        let show = |b: &Bound<Bson>, open: bool| match b {
+            Bound::Included(v) => format!("{}{v}", if open { "[" } else { "" }),
+            Bound::Excluded(v) => format!("{}{v}", if open { "(" } else { "" }),
+            Bound::Unbounded => if open { "[MinKey".to_string() } else { "MaxKey".to_string() },
+        };
+        let close = match &hi {
+            Bound::Included(_) | Bound::Unbounded => "]",
+            Bound::Excluded(_) => ")",
+        };
+        Some((format!("{}, {}{close}", show(&lo, true), show(&hi, false)), lo, hi))
+    }
+}
+
+fn ix_plan(ix: &Index, bounds: String) -> PlanKind {
+    PlanKind::IxScan { name: ix.spec.name.clone(), key: ix.spec.key.clone(), bounds }
+}
+
+fn as_ref(b: &Bound<Bson>) -> Bound<&Bson> {
+    match b {
+        Bound::Included(v) => Bound::Included(v),
+        Bound::Excluded(v) => Bound::Excluded(v),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+fn indexable_eq(v: &Bson) -> bool {
+    !matches!(v, Bson::Null | Bson::Undefined | Bson::Array(_) | Bson::RegularExpression(_) | Bson::MinKey | Bson::MaxKey)
+}
+
+fn tighter_lo(a: Bound<Bson>, b: Bound<Bson>) -> Bound<Bson> {
+    match (&a, &b) {
+        (Bound::Unbounded, _) => b,
+        (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y)) => {
+            if OrdBson(y.clone()) > OrdBson(x.clone()) { b } else { a }
+        }
+        _ => a,
+    }
+}
+
+fn tighter_hi(a: Bound<Bson>, b: Bound<Bson>) -> Bound<Bson> {
+    match (&a, &b) {
+        (Bound::Unbounded, _) => b,
+        (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y)) => {
+            if OrdBson(y.clone()) < OrdBson(x.clone()) { b } else { a }
+        }
+        _ => a,
+    }
+}
+
+/// The smallest value of `v`'s type bracket, when known.
+fn rank_start(v: &Bson) -> Option<Bson> {
+    Some(match type_rank(v) {
+        10 => Bson::Double(f64::NAN),
+        15 => Bson::String(String::new()),
+        20 => Bson::Document(Document::new()),
+        35 => Bson::ObjectId(bson::oid::ObjectId::from_bytes([0; 12])),
+        40 => Bson::Boolean(false),
+        45 => Bson::DateTime(bson::DateTime::from_millis(i64::MIN)),
+        _ => return None,
+    })
+}
+
+/// The smallest value of the type bracket after `v`'s, when known.
+fn rank_end(v: &Bson) -> Option<Bson> {
+    Some(match type_rank(v) {
+        10 => Bson::String(String::new()),
+        15 => Bson::Document(Document::new()),
+        35 => Bson::Boolean(false),
+        45 => Bson::Timestamp(bson::Timestamp { time: 0, increment: 0 }),
+        _ => return None,
+    })
+}

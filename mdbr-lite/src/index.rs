@@ -1,0 +1,272 @@
+//! Secondary indexes: specs as `createIndexes` takes them and B-trees of keys in BSON order.
+use std::collections::BTreeSet;
+use std::ops::Bound;
+
+use bson::{Bson, Document, doc};
+
+use crate::error::{CmdResult, CommandError, code};
+use crate::query::filter::Filter;
+use crate::query::path;
+use crate::value::OrdBson;
+
+/// A record id: the position of a document in its collection.
+pub(crate) type RecordId = u64;
+
+/// An index definition.
+#[derive(Debug, Clone)]
+pub(crate) struct IndexSpec {
+    pub(crate) name: String,
+    pub(crate) key: Document,
+    pub(crate) fields: Vec<String>,
+    pub(crate) unique: bool,
+    pub(crate) sparse: bool,
+    pub(crate) partial: Option<Document>,
+    partial_filter: Option<Filter>,
+    pub(crate) expire_after_seconds: Option<i64>,
+    /// Every option as given (minus `key`/`name`/`v`), for `listIndexes`.
+    pub(crate) options: Document,
+}
+
+/// Options compared when an index with the same key or name is created again.
+const COMPARED_OPTIONS: &[&str] = &["unique", "sparse", "partialFilterExpression", "expireAfterSeconds", "collation"];
+
+impl IndexSpec {
+    /// The `_id_` index.
+    pub(crate) fn id_index() -> Self {
+        Self {
+            name: "_id_".to_string(),
+            key: doc! { "_id": 1 },
+            fields: vec!["_id".to_string()],
+            unique: true,
+            sparse: false,
+            partial: None,
+            partial_filter: None,
+            expire_after_seconds: None,
+            options: Document::new(),
+        }
+    }
+
+    /// Parses one entry of `createIndexes.indexes`.
+    pub(crate) fn parse(spec: &Document) -> CmdResult<Self> {
+        let key = match spec.get("key") {
+            Some(Bson::Document(k)) if !k.is_empty() => k.clone(),
+            Some(Bson::Document(_)) => return Err(CommandError::new(67, "Index keys cannot be empty.")),
+            _ => return Err(CommandError::failed_to_parse("The 'key' field is a required property of an index specification")),
+        };
+        let mut fields = Vec::new();
+        let mut default_name = Vec::new();
+        for (f, dir) in &key {
+            if f.is_empty() || f.split('.').any(|p| p.is_empty() || p.starts_with('$')) && f != "$**" {
+                return Err(CommandError::new(67, format!("Index key contains an illegal field name: {f}")));
+            }
+            let dir_text = match dir {
+                Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) | Bson::Decimal128(_) => {
+                    let d = crate::value::as_f64(dir).unwrap_or(0.0);
+                    if d == 0.0 {
+                        return Err(CommandError::new(67, format!("Values in the index key pattern can't be 0: {f}")));
+                    }
+                    match dir {
+                        Bson::Double(x) if x.fract() != 0.0 => x.to_string(),
+                        _ => (d as i64).to_string(),
+                    }
+                }
+                Bson::String(s) if matches!(s.as_str(), "text" | "2dsphere" | "2d" | "hashed") => s.clone(),
+                _ => return Err(CommandError::new(67, format!("Unknown index plugin or bad key value for {f}"))),
+            };
+            fields.push(f.clone());
+            default_name.push(format!("{f}_{dir_text}"));
+        }
+        let name = match spec.get("name") {
+            Some(Bson::String(n)) if !n.is_empty() => n.clone(),
+            Some(_) => return Err(CommandError::type_mismatch("The field 'name' must be a non-empty string")),
+            None => default_name.join("_"),
+        };
+        let unique = spec.get("unique").is_some_and(crate::value::truthy);
+        let sparse = spec.get("sparse").is_some_and(crate::value::truthy);
+        let partial = match spec.get("partialFilterExpression") {
+            Some(Bson::Document(d)) => Some(d.clone()),
+            Some(_) => return Err(CommandError::type_mismatch("partialFilterExpression must be an object")),
+            None => None,
+        };
+        let partial_filter = match &partial {
+            Some(d) => Some(Filter::new(d)?),
+            None => None,
+        };
+        let expire_after_seconds = match spec.get("expireAfterSeconds") {
+            Some(v) => Some(crate::value::as_i64(v).ok_or_else(|| {
+                CommandError::new(code::INVALID_OPTIONS, "TTL index 'expireAfterSeconds' option must be numeric")
+            })?),
+            None => None,
+        };
+        if name == "_id_" && key != doc! { "_id": 1 } {
+            return Err(CommandError::bad_value("The index name '_id_' is reserved for the _id index"));
+        }
+        let mut options = Document::new();
+        for (k, v) in spec {
+            if !matches!(k.as_str(), "key" | "name" | "v" | "ns" | "background") {
+                options.insert(k.clone(), v.clone());
+            }
+        }
+        Ok(Self { name, key, fields, unique, sparse, partial, partial_filter, expire_after_seconds, options })
+    }
+
+    /// The spec as `listIndexes` shows it.
+    pub(crate) fn to_list_entry(&self) -> Document {
+        let mut d = doc! { "v": 2, "key": self.key.clone(), "name": self.name.clone() };
+        for (k, v) in &self.options {
+            d.insert(k.clone(), v.clone());
+        }
+        d
+    }
+
+    /// Whether two specs have the same options that matter for equivalence.
+    pub(crate) fn same_options(&self, other: &Self) -> bool {
+        COMPARED_OPTIONS.iter().all(|k| {
+            let a = self.options.get(*k).filter(|v| !matches!(v, Bson::Boolean(false)));
+            let b = other.options.get(*k).filter(|v| !matches!(v, Bson::Boolean(false)));
+            match (a, b) {
+                (None, None) => true,
+                (Some(x), Some(y)) => crate::value::values_equal(x, y),
+                _ => false,
+            }
+        })
+    }
+
+    /// Whether the index can serve any query on its first field (it holds every document).
+    pub(crate) fn is_complete(&self) -> bool {
+        !self.sparse && self.partial.is_none() && self.key.values().all(|v| !matches!(v, Bson::String(_)))
+    }
+
+    /// The keys `doc` produces, or `None` when the document is not in the index.
+    pub(crate) fn keys_for(&self, doc: &Document) -> Option<Vec<Vec<OrdBson>>> {
+        if let Some(f) = &self.partial_filter {
+            if !f.matches(doc) {
+                return None;
+            }
+        }
+        let mut per_field: Vec<Vec<Bson>> = Vec::with_capacity(self.fields.len());
+        let mut any_present = false;
+        for f in &self.fields {
+            let vals = path::key_values(doc, f);
+            if vals.is_empty() {
+                per_field.push(vec![Bson::Null]);
+            } else {
+                any_present = true;
+                let mut vs: Vec<Bson> = vals
+                    .into_iter()
+                    .map(|v| match v {
+                        Bson::Array(a) if a.is_empty() => Bson::Undefined,
+                        other => other.clone(),
+                    })
+                    .collect();
+                vs.dedup_by(|a, b| crate::value::values_equal(a, b));
+                per_field.push(vs);
+            }
+        }
+        if self.sparse && !any_present {
+            return None;
+        }
+        let mut keys: Vec<Vec<OrdBson>> = vec![Vec::new()];
+        for vals in per_field {
+            let mut next = Vec::with_capacity(keys.len() * vals.len());
+            for k in &keys {
+                for v in &vals {
+                    let mut nk = k.clone();
+                    nk.push(OrdBson(v.clone()));
+                    next.push(nk);
+                }
+            }
+            keys = next;
+        }
+        keys.sort();
+        keys.dedup();
+        Some(keys)
+    }
+}
+
+/// An index: its spec and its entries.
+#[derive(Debug, Clone)]
+pub(crate) struct Index {
+    pub(crate) spec: IndexSpec,
+    entries: BTreeSet<(Vec<OrdBson>, RecordId)>,
+    pub(crate) multikey: bool,
+}
+
+impl Index {
+    /// An empty index.
+    pub(crate) fn new(spec: IndexSpec) -> Self {
+        Self { spec, entries: BTreeSet::new(), multikey: false }
+    }
+
+    /// Adds the keys of a document.
+    pub(crate) fn insert(&mut self, rid: RecordId, keys: &[Vec<OrdBson>]) {
+        if keys.len() > 1 {
+            self.multikey = true;
+        }
+        for k in keys {
+            self.entries.insert((k.clone(), rid));
+        }
+    }
+
+    /// Removes the keys of a document.
+    pub(crate) fn remove(&mut self, rid: RecordId, keys: &[Vec<OrdBson>]) {
+        for k in keys {
+            self.entries.remove(&(k.clone(), rid));
+        }
+    }
+
+    /// Another record holding `key`, if any.
+    pub(crate) fn conflict(&self, key: &[OrdBson], except: Option<RecordId>) -> Option<RecordId> {
+        let lo = (key.to_vec(), 0);
+        let hi = (key.to_vec(), RecordId::MAX);
+        self.entries.range(lo..=hi).map(|(_, r)| *r).find(|r| Some(*r) != except)
+    }
+
+    /// The duplicate-key error for `key`.
+    pub(crate) fn duplicate_error(&self, ns: &str, key: &[OrdBson]) -> CommandError {
+        let mut kv = Document::new();
+        let mut shown = Vec::new();
+        for (f, v) in self.spec.fields.iter().zip(key) {
+            kv.insert(f.clone(), v.0.clone());
+            shown.push(format!("{f}: {}", v.0));
+        }
+        CommandError::new(
+            code::DUPLICATE_KEY,
+            format!("E11000 duplicate key error collection: {ns} index: {} dup key: {{ {} }}", self.spec.name, shown.join(", ")),
+        )
+        .with_extra(doc! { "keyPattern": self.spec.key.clone(), "keyValue": kv })
+    }
+
+    /// Record ids whose first key component lies in `[lo, hi]`, in index order, without repeats.
+    pub(crate) fn scan(&self, lo: Bound<&Bson>, hi: Bound<&Bson>) -> Vec<RecordId> {
+        let n = self.spec.fields.len();
+        let pad = |v: &Bson, fill: Bson| {
+            let mut k = vec![OrdBson(v.clone())];
+            k.extend((1..n).map(|_| OrdBson(fill.clone())));
+            k
+        };
+        let lower = match lo {
+            Bound::Unbounded => Bound::Unbounded,
+            Bound::Included(v) => Bound::Included((pad(v, Bson::MinKey), 0)),
+            Bound::Excluded(v) => Bound::Excluded((pad(v, Bson::MaxKey), RecordId::MAX)),
+        };
+        let upper = match hi {
+            Bound::Unbounded => Bound::Unbounded,
+            Bound::Included(v) => Bound::Included((pad(v, Bson::MaxKey), RecordId::MAX)),
+            Bound::Excluded(v) => Bound::Excluded((pad(v, Bson::MinKey), 0)),
+        };
+        let both_included = matches!((&lower, &upper), (Bound::Included(_), Bound::Included(_)));
+        if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) = (&lower, &upper) {
+            if a > b || (a == b && !both_included) {
+                return Vec::new();
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        self.entries.range((lower, upper)).filter(|(_, r)| seen.insert(*r)).map(|(_, r)| *r).collect()
+    }
+
+    /// Every record id in index order, without repeats.
+    pub(crate) fn scan_all(&self) -> Vec<RecordId> {
+        self.scan(Bound::Unbounded, Bound::Unbounded)
+    }
+}

@@ -1,0 +1,1 @@
+//! An embedded MongoDB-wire-compatible engine (work in progress).

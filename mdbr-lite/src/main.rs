@@ -1,0 +1,2 @@
+//! The `mdbr-lite` standalone binary.
+fn main() {}

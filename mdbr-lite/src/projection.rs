@@ -1,0 +1,275 @@
+//! Projections: inclusion/exclusion, `_id`, dotted paths, computed fields, and the find-only
+//! operators `$slice`, `$elemMatch`, positional `$` and `$meta`.
+use std::collections::BTreeMap;
+
+use bson::{Bson, Document};
+
+use crate::aggregate::expr::{self, Vars};
+use crate::error::{CmdResult, CommandError};
+use crate::query::filter::Filter;
+use crate::query::path;
+
+/// A compiled projection.
+#[derive(Debug, Clone)]
+pub(crate) struct Projection {
+    inclusion: bool,
+    include_id: bool,
+    tree: Tree,
+    extras: Vec<(String, Extra)>,
+    computed: Vec<(String, Bson)>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Tree {
+    leaf: bool,
+    children: BTreeMap<String, Tree>,
+}
+
+#[derive(Debug, Clone)]
+enum Extra {
+    Slice(i64, Option<i64>),
+    ElemMatch(Filter),
+    Positional,
+    Meta,
+}
+
+impl Tree {
+    fn add(&mut self, parts: &[&str]) {
+        match parts.split_first() {
+            None => self.leaf = true,
+            Some((f, rest)) => self.children.entry((*f).to_string()).or_default().add(rest),
+        }
+    }
+}
+
+fn flatten(prefix: &str, spec: &Document, out: &mut Vec<(String, Bson)>) {
+    for (k, v) in spec {
+        let full = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match v {
+            Bson::Document(d) if !d.is_empty() && !d.keys().next().is_some_and(|x| x.starts_with('$')) => {
+                flatten(&full, d, out);
+            }
+            other => out.push((full, other.clone())),
+        }
+    }
+}
+
+impl Projection {
+    /// Compiles a projection; `find` enables the find-only operators.
+    pub(crate) fn new(spec: &Document, find: bool) -> CmdResult<Self> {
+        let mut flat = Vec::new();
+        flatten("", spec, &mut flat);
+        let mut p = Projection { inclusion: false, include_id: true, tree: Tree::default(), extras: Vec::new(), computed: Vec::new() };
+        let mut saw_include: Option<String> = None;
+        let mut saw_exclude: Option<String> = None;
+        for (k, v) in flat {
+            if let Some(base) = k.strip_suffix(".$") {
+                if !find {
+                    return Err(CommandError::new(31324, "Cannot use positional projection in aggregation projection"));
+                }
+                p.extras.push((base.to_string(), Extra::Positional));
+                saw_include.get_or_insert(k.clone());
+                continue;
+            }
+            match &v {
+                Bson::Boolean(_) | Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) | Bson::Decimal128(_) => {
+                    let on = crate::value::truthy(&v);
+                    if k == "_id" {
+                        p.include_id = on;
+                    } else if on {
+                        p.tree.add(&k.split('.').collect::<Vec<_>>());
+                        saw_include.get_or_insert(k.clone());
+                    } else {
+                        p.tree.add(&k.split('.').collect::<Vec<_>>());
+                        saw_exclude.get_or_insert(k.clone());
+                    }
+                }
+                Bson::Document(d) if find && d.contains_key("$slice") => {
+                    let (skip, n) = match d.get("$slice") {
+                        Some(Bson::Array(a)) if a.len() == 2 => {
+                            let s = crate::value::as_i64(&a[0]).ok_or_else(|| CommandError::bad_value("$slice takes numbers"))?;
+                            let n = crate::value::as_i64(&a[1]).ok_or_else(|| CommandError::bad_value("$slice takes numbers"))?;
+                            if n <= 0 {
+                                return Err(CommandError::bad_value("$slice limit must be positive"));
+                            }
+                            (s, Some(n))
+                        }
+                        Some(x) => (crate::value::as_i64(x).ok_or_else(|| CommandError::bad_value("$slice only supports numbers and [skip, limit] arrays"))?, None),
+                        None => (0, None),
+                    };
+                    p.extras.push((k.clone(), Extra::Slice(skip, n)));
+                }
+                Bson::Document(d) if find && d.contains_key("$elemMatch") => {
+                    let Some(Bson::Document(inner)) = d.get("$elemMatch") else {
+                        return Err(CommandError::bad_value("elemMatch: Invalid argument, object required."));
+                    };
+                    let wrapped = bson::doc! { "x": { "$elemMatch": inner.clone() } };
+                    p.extras.push((k.clone(), Extra::ElemMatch(Filter::new(&wrapped)?)));
+                    saw_include.get_or_insert(k.clone());
+                }
+                Bson::Document(d) if d.contains_key("$meta") => {
+                    p.extras.push((k.clone(), Extra::Meta));
+                }
+                _ => {
+                    if k == "_id" {
+                        p.include_id = false;
+                    }
+                    p.computed.push((k.clone(), v.clone()));
+                    saw_include.get_or_insert(k.clone());
+                }
+            }
+        }
+        if let (Some(inc), Some(exc)) = (&saw_include, &saw_exclude) {
+            return Err(CommandError::new(31254, format!("Cannot do exclusion on field {exc} in inclusion projection (field {inc})")));
+        }
+        p.inclusion = saw_include.is_some();
+        if !p.inclusion && saw_exclude.is_none() && p.extras.is_empty() && p.computed.is_empty() && !p.include_id {
+            p.inclusion = false;
+        }
+        Ok(p)
+    }
+
+    /// Applies the projection; `query` serves the positional operator.
+    pub(crate) fn apply(&self, doc: &Document, query: Option<&Filter>) -> CmdResult<Document> {
+        let mut out = if self.inclusion {
+            let mut o = Document::new();
+            if self.include_id {
+                if let Some(id) = doc.get("_id") {
+                    o.insert("_id", id.clone());
+                }
+            }
+            include(&self.tree, doc, &mut o);
+            o
+        } else {
+            let mut o = doc.clone();
+            exclude(&self.tree, &mut o);
+            if !self.include_id {
+                o.remove("_id");
+            }
+            o
+        };
+        for (k, e) in &self.computed {
+            let v = expr::eval(e, doc, &Vars::for_root(doc))?;
+            if !expr::is_remove(&v) {
+                set_dotted(&mut out, k, v);
+            }
+        }
+        for (k, x) in &self.extras {
+            match x {
+                Extra::Slice(skip, n) => {
+                    if let Some(Bson::Array(a)) = path::get(doc, k) {
+                        let len = a.len() as i64;
+                        let (start, count) = match n {
+                            None if *skip >= 0 => (0, *skip),
+                            None => ((len + skip).max(0), len),
+                            Some(n) => {
+                                let s = if *skip < 0 { (len + skip).max(0) } else { (*skip).min(len) };
+                                (s, *n)
+                            }
+                        };
+                        let sliced: Vec<Bson> = a.iter().skip(start as usize).take(count.max(0) as usize).cloned().collect();
+                        if out.contains_key(k.split('.').next().unwrap_or("")) || !self.inclusion {
+                            set_dotted(&mut out, k, Bson::Array(sliced));
+                        }
+                    }
+                }
+                Extra::ElemMatch(f) => {
+                    out.remove(k);
+                    if let Some(Bson::Array(a)) = doc.get(k) {
+                        if let Some(e) = a.iter().find(|e| f.matches(&bson::doc! { "x": [(*e).clone()] })) {
+                            out.insert(k.clone(), Bson::Array(vec![e.clone()]));
+                        }
+                    }
+                }
+                Extra::Positional => {
+                    let idx = query
+                        .and_then(|q| q.positional_index(doc, k))
+                        .ok_or_else(|| CommandError::bad_value("Executor error during find command :: caused by :: positional operator '.$' requires corresponding field in query specifier"))?;
+                    if let Some(Bson::Array(a)) = path::get(doc, k) {
+                        if let Some(e) = a.get(idx) {
+                            set_dotted(&mut out, k, Bson::Array(vec![e.clone()]));
+                        }
+                    }
+                }
+                Extra::Meta => {}
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn include(tree: &Tree, doc: &Document, out: &mut Document) {
+    for (k, v) in doc {
+        let Some(sub) = tree.children.get(k) else { continue };
+        if sub.leaf {
+            out.insert(k.clone(), v.clone());
+            continue;
+        }
+        match v {
+            Bson::Document(d) => {
+                let mut o = Document::new();
+                include(sub, d, &mut o);
+                out.insert(k.clone(), Bson::Document(o));
+            }
+            Bson::Array(a) => {
+                out.insert(k.clone(), Bson::Array(include_array(sub, a)));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn include_array(tree: &Tree, a: &[Bson]) -> Vec<Bson> {
+    a.iter()
+        .filter_map(|e| match e {
+            Bson::Document(d) => {
+                let mut o = Document::new();
+                include(tree, d, &mut o);
+                Some(Bson::Document(o))
+            }
+            Bson::Array(inner) => Some(Bson::Array(include_array(tree, inner))),
+            _ => None,
+        })
+        .collect()
+}
+
+fn exclude(tree: &Tree, doc: &mut Document) {
+    for (k, sub) in &tree.children {
+        if sub.leaf {
+            doc.remove(k);
+            continue;
+        }
+        match doc.get_mut(k) {
+            Some(Bson::Document(d)) => exclude(sub, d),
+            Some(Bson::Array(a)) => exclude_array(sub, a),
+            _ => {}
+        }
+    }
+}
+
+fn exclude_array(tree: &Tree, a: &mut [Bson]) {
+    for e in a {
+        match e {
+            Bson::Document(d) => exclude(tree, d),
+            Bson::Array(inner) => exclude_array(tree, inner),
+            _ => {}
+        }
+    }
+}
+
+/// Sets a dotted path, creating sub-documents (replacing non-documents on the way).
+pub(crate) fn set_dotted(doc: &mut Document, p: &str, v: Bson) {
+    match p.split_once('.') {
+        None => {
+            doc.insert(p.to_string(), v);
+        }
+        Some((head, rest)) => {
+            if !matches!(doc.get(head), Some(Bson::Document(_))) {
+                doc.insert(head.to_string(), Bson::Document(Document::new()));
+            }
+            if let Some(Bson::Document(d)) = doc.get_mut(head) {
+                set_dotted(d, rest, v);
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Integration tests for mdbr-lite through the official driver.

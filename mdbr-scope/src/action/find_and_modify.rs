@@ -1,0 +1,256 @@
+//! `find_one_and_update`, `find_one_and_replace` and `find_one_and_delete`.
+
+use std::borrow::Borrow;
+use std::future::IntoFuture;
+use std::time::Duration;
+
+use bson::{Bson, Document};
+use futures_util::future::BoxFuture;
+use mongodb::options::{
+    Collation, FindOneAndDeleteOptions, FindOneAndReplaceOptions, FindOneAndUpdateOptions, Hint,
+    ReturnDocument, UpdateModifications, WriteConcern,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::action::find::check_read_options;
+use crate::action::{option_setters, with_options};
+use crate::collection::ScopedCollection;
+use crate::error::Result;
+use crate::observer::Operation;
+
+impl<T: DeserializeOwned + Send + Sync> ScopedCollection<T> {
+    /// Atomically updates one of the app's documents and returns it (before
+    /// the update unless `return_document(ReturnDocument::After)`).
+    pub fn find_one_and_update(
+        &self,
+        filter: Document,
+        update: impl Into<UpdateModifications>,
+    ) -> FindOneAndUpdate<'_, T> {
+        FindOneAndUpdate {
+            coll: self,
+            filter,
+            update: update.into(),
+            options: FindOneAndUpdateOptions::default(),
+        }
+    }
+
+    /// Atomically deletes one of the app's documents and returns it.
+    pub fn find_one_and_delete(&self, filter: Document) -> FindOneAndDelete<'_, T> {
+        FindOneAndDelete { coll: self, filter, options: FindOneAndDeleteOptions::default() }
+    }
+}
+
+impl<T: Serialize + DeserializeOwned + Send + Sync> ScopedCollection<T> {
+    /// Atomically replaces one of the app's documents and returns it.
+    pub fn find_one_and_replace(
+        &self,
+        filter: Document,
+        replacement: impl Borrow<T>,
+    ) -> FindOneAndReplace<'_, T> {
+        FindOneAndReplace {
+            coll: self,
+            filter,
+            replacement: bson::serialize_to_document(replacement.borrow()).map_err(Into::into),
+            options: FindOneAndReplaceOptions::default(),
+        }
+    }
+}
+
+/// Construct with [`ScopedCollection::find_one_and_update`].
+#[must_use = "an operation does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct FindOneAndUpdate<'a, T: Send + Sync> {
+    coll: &'a ScopedCollection<T>,
+    filter: Document,
+    update: UpdateModifications,
+    options: FindOneAndUpdateOptions,
+}
+
+impl<T: Send + Sync> FindOneAndUpdate<'_, T> {
+    option_setters! {
+        /// Filters choosing which array elements `$[<id>]` updates.
+        array_filters: Vec<Document>;
+        /// Skips document validation.
+        bypass_document_validation: bool;
+        /// The server-side time limit.
+        max_time: Duration;
+        /// Which fields to return.
+        projection: Document;
+        /// Return the document before or after the update.
+        return_document: ReturnDocument;
+        /// Which matching document is updated first.
+        sort: Document;
+        /// Inserts a document when none matches.
+        upsert: bool;
+        /// The write concern.
+        write_concern: WriteConcern;
+        /// The collation.
+        collation: Collation;
+        /// The index to use.
+        hint: Hint;
+        /// Variables for expressions.
+        let_vars: Document;
+        /// A comment for the server logs.
+        comment: Bson;
+    }
+    with_options!(FindOneAndUpdateOptions);
+}
+
+impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndUpdate<'a, T> {
+    type Output = Result<Option<T>>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let coll = self.coll;
+            coll.probe(Operation::FindOneAndUpdate, Some(&self.filter), self.options.sort.as_ref())
+                .run(async move {
+                    let rules = &coll.inner.rules;
+                    let update = rules.prepare_update(self.update)?;
+                    let filter = rules.restrict_write(self.filter)?;
+                    check_read_options(
+                        rules,
+                        self.options.projection.as_ref(),
+                        self.options.let_vars.as_ref(),
+                    )?;
+                    if let Some(filters) = &self.options.array_filters {
+                        filters
+                            .iter()
+                            .try_for_each(|f| rules.check_expression("arrayFilters", f))?;
+                    }
+                    Ok(coll
+                        .raw
+                        .find_one_and_update(filter, update)
+                        .with_options(self.options)
+                        .await?)
+                })
+                .await
+        })
+    }
+}
+
+/// Construct with [`ScopedCollection::find_one_and_replace`].
+#[must_use = "an operation does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct FindOneAndReplace<'a, T: Send + Sync> {
+    coll: &'a ScopedCollection<T>,
+    filter: Document,
+    replacement: Result<Document>,
+    options: FindOneAndReplaceOptions,
+}
+
+impl<T: Send + Sync> FindOneAndReplace<'_, T> {
+    option_setters! {
+        /// Skips document validation.
+        bypass_document_validation: bool;
+        /// The server-side time limit.
+        max_time: Duration;
+        /// Which fields to return.
+        projection: Document;
+        /// Return the document before or after the replacement.
+        return_document: ReturnDocument;
+        /// Which matching document is replaced first.
+        sort: Document;
+        /// Inserts the replacement when nothing matches.
+        upsert: bool;
+        /// The write concern.
+        write_concern: WriteConcern;
+        /// The collation.
+        collation: Collation;
+        /// The index to use.
+        hint: Hint;
+        /// Variables for expressions.
+        let_vars: Document;
+        /// A comment for the server logs.
+        comment: Bson;
+    }
+    with_options!(FindOneAndReplaceOptions);
+}
+
+impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndReplace<'a, T> {
+    type Output = Result<Option<T>>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let coll = self.coll;
+            coll.probe(Operation::FindOneAndReplace, Some(&self.filter), self.options.sort.as_ref())
+                .run(async move {
+                    let rules = &coll.inner.rules;
+                    let replacement = rules.prepare_replacement(self.replacement?)?;
+                    let filter = rules.restrict_write(self.filter)?;
+                    check_read_options(
+                        rules,
+                        self.options.projection.as_ref(),
+                        self.options.let_vars.as_ref(),
+                    )?;
+                    let typed = coll.raw.clone_with_type::<Document>();
+                    let found = typed
+                        .find_one_and_replace(filter, replacement)
+                        .with_options(self.options)
+                        .await?;
+                    Ok(match found {
+                        Some(doc) => Some(bson::deserialize_from_document(doc)?),
+                        None => None,
+                    })
+                })
+                .await
+        })
+    }
+}
+
+/// Construct with [`ScopedCollection::find_one_and_delete`].
+#[must_use = "an operation does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct FindOneAndDelete<'a, T: Send + Sync> {
+    coll: &'a ScopedCollection<T>,
+    filter: Document,
+    options: FindOneAndDeleteOptions,
+}
+
+impl<T: Send + Sync> FindOneAndDelete<'_, T> {
+    option_setters! {
+        /// The server-side time limit.
+        max_time: Duration;
+        /// Which fields to return.
+        projection: Document;
+        /// Which matching document is deleted first.
+        sort: Document;
+        /// The write concern.
+        write_concern: WriteConcern;
+        /// The collation.
+        collation: Collation;
+        /// The index to use.
+        hint: Hint;
+        /// Variables for expressions.
+        let_vars: Document;
+        /// A comment for the server logs.
+        comment: Bson;
+    }
+    with_options!(FindOneAndDeleteOptions);
+}
+
+impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndDelete<'a, T> {
+    type Output = Result<Option<T>>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let coll = self.coll;
+            coll.probe(Operation::FindOneAndDelete, Some(&self.filter), self.options.sort.as_ref())
+                .run(async move {
+                    let rules = &coll.inner.rules;
+                    rules.ensure_writable("delete")?;
+                    let filter = rules.restrict_write(self.filter)?;
+                    check_read_options(
+                        rules,
+                        self.options.projection.as_ref(),
+                        self.options.let_vars.as_ref(),
+                    )?;
+                    Ok(coll.raw.find_one_and_delete(filter).with_options(self.options).await?)
+                })
+                .await
+        })
+    }
+}

@@ -1,0 +1,210 @@
+//! Index management and `drop` on the app's own collections.
+
+use std::future::IntoFuture;
+
+use futures_util::future::BoxFuture;
+use mongodb::IndexModel;
+use mongodb::results::{CreateIndexResult, CreateIndexesResult};
+
+use crate::collection::ScopedCollection;
+use crate::error::Result;
+use crate::observer::Operation;
+use crate::rules::ScopeRules;
+
+impl<T: Send + Sync> ScopedCollection<T> {
+    /// Creates an index on the app's own collection.
+    pub fn create_index(&self, index: IndexModel) -> CreateIndex<'_, T> {
+        CreateIndex { coll: self, index }
+    }
+
+    /// Creates several indexes on the app's own collection.
+    pub fn create_indexes(
+        &self,
+        indexes: impl IntoIterator<Item = IndexModel>,
+    ) -> CreateIndexes<'_, T> {
+        CreateIndexes { coll: self, indexes: indexes.into_iter().collect() }
+    }
+
+    /// Lists the indexes of the app's own collection.
+    pub fn list_indexes(&self) -> ListIndexes<'_, T> {
+        ListIndexes { coll: self }
+    }
+
+    /// Lists the index names of the app's own collection.
+    pub fn list_index_names(&self) -> ListIndexNames<'_, T> {
+        ListIndexNames { coll: self }
+    }
+
+    /// Drops one index of the app's own collection by name.
+    pub fn drop_index(&self, name: impl AsRef<str>) -> DropIndex<'_, T> {
+        DropIndex { coll: self, name: Some(name.as_ref().to_owned()) }
+    }
+
+    /// Drops every index (but `_id`) of the app's own collection.
+    pub fn drop_indexes(&self) -> DropIndex<'_, T> {
+        DropIndex { coll: self, name: None }
+    }
+
+    /// Drops the app's own collection.
+    pub fn drop(&self) -> DropCollection<'_, T> {
+        DropCollection { coll: self }
+    }
+}
+
+fn check_index(rules: &ScopeRules, index: &IndexModel) -> Result<()> {
+    rules.ensure_writable("create_index")?;
+    rules.check_expression("index keys", &index.keys)?;
+    if let Some(p) = index.options.as_ref().and_then(|o| o.partial_filter_expression.as_ref()) {
+        rules.check_expression("partialFilterExpression", p)?;
+    }
+    Ok(())
+}
+
+/// Construct with [`ScopedCollection::create_index`].
+#[must_use = "an operation does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct CreateIndex<'a, T: Send + Sync> {
+    coll: &'a ScopedCollection<T>,
+    index: IndexModel,
+}
+
+impl<'a, T: Send + Sync> IntoFuture for CreateIndex<'a, T> {
+    type Output = Result<CreateIndexResult>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let coll = self.coll;
+            coll.probe(Operation::CreateIndex, None, None)
+                .run(async move {
+                    check_index(&coll.inner.rules, &self.index)?;
+                    Ok(coll.inner.docs.create_index(self.index).await?)
+                })
+                .await
+        })
+    }
+}
+
+/// Construct with [`ScopedCollection::create_indexes`].
+#[must_use = "an operation does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct CreateIndexes<'a, T: Send + Sync> {
+    coll: &'a ScopedCollection<T>,
+    indexes: Vec<IndexModel>,
+}
+
+impl<'a, T: Send + Sync> IntoFuture for CreateIndexes<'a, T> {
+    type Output = Result<CreateIndexesResult>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let coll = self.coll;
+            coll.probe(Operation::CreateIndexes, None, None)
+                .run(async move {
+                    self.indexes.iter().try_for_each(|i| check_index(&coll.inner.rules, i))?;
+                    Ok(coll.inner.docs.create_indexes(self.indexes).await?)
+                })
+                .await
+        })
+    }
+}
+
+/// Construct with [`ScopedCollection::list_indexes`].
+#[must_use = "an operation does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct ListIndexes<'a, T: Send + Sync> {
+    coll: &'a ScopedCollection<T>,
+}
+
+impl<'a, T: Send + Sync> IntoFuture for ListIndexes<'a, T> {
+    type Output = Result<Vec<IndexModel>>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            use futures_util::TryStreamExt;
+            let coll = self.coll;
+            coll.probe(Operation::ListIndexes, None, None)
+                .run(async move { Ok(coll.inner.docs.list_indexes().await?.try_collect().await?) })
+                .await
+        })
+    }
+}
+
+/// Construct with [`ScopedCollection::list_index_names`].
+#[must_use = "an operation does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct ListIndexNames<'a, T: Send + Sync> {
+    coll: &'a ScopedCollection<T>,
+}
+
+impl<'a, T: Send + Sync> IntoFuture for ListIndexNames<'a, T> {
+    type Output = Result<Vec<String>>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let coll = self.coll;
+            coll.probe(Operation::ListIndexes, None, None)
+                .run(async move { Ok(coll.inner.docs.list_index_names().await?) })
+                .await
+        })
+    }
+}
+
+/// Construct with [`ScopedCollection::drop_index`] or [`ScopedCollection::drop_indexes`].
+#[must_use = "an operation does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct DropIndex<'a, T: Send + Sync> {
+    coll: &'a ScopedCollection<T>,
+    name: Option<String>,
+}
+
+impl<'a, T: Send + Sync> IntoFuture for DropIndex<'a, T> {
+    type Output = Result<()>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let coll = self.coll;
+            let op =
+                if self.name.is_some() { Operation::DropIndex } else { Operation::DropIndexes };
+            coll.probe(op, None, None)
+                .run(async move {
+                    coll.inner.rules.ensure_writable("drop_index")?;
+                    match self.name {
+                        Some(name) => coll.inner.docs.drop_index(name).await?,
+                        None => coll.inner.docs.drop_indexes().await?,
+                    }
+                    Ok(())
+                })
+                .await
+        })
+    }
+}
+
+/// Construct with [`ScopedCollection::drop`].
+#[must_use = "an operation does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct DropCollection<'a, T: Send + Sync> {
+    coll: &'a ScopedCollection<T>,
+}
+
+impl<'a, T: Send + Sync> IntoFuture for DropCollection<'a, T> {
+    type Output = Result<()>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let coll = self.coll;
+            coll.probe(Operation::Drop, None, None)
+                .run(async move {
+                    coll.inner.rules.ensure_writable("drop")?;
+                    coll.inner.docs.drop().await?;
+                    Ok(())
+                })
+                .await
+        })
+    }
+}

@@ -1,0 +1,105 @@
+//! `Scope`: the runtime-wide root that hands out one [`ScopedDatabase`] per app.
+
+use std::sync::{Arc, RwLock};
+
+use mdbr_core::AppSlug;
+
+use crate::database::ScopedDatabase;
+use crate::error::{Error, ErrorKind, Result};
+use crate::observer::QueryObserver;
+use crate::registry::{
+    AppAccess, AppEntry, AppRegistry, MemoryRegistry, check_register, readable_apps,
+};
+use crate::rules::ScopeRules;
+
+/// The root of the scoped layer for one MongoDB database shared by many apps.
+///
+/// It owns the raw `mongodb::Database` (which never leaves this crate), the
+/// [`AppRegistry`] and the [`QueryObserver`]s. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    pub(crate) shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) db: mongodb::Database,
+    pub(crate) registry: Arc<dyn AppRegistry>,
+    pub(crate) observers: RwLock<Vec<Arc<dyn QueryObserver>>>,
+}
+
+impl Scope {
+    /// A scope over `db` with an in-memory registry.
+    pub fn new(db: mongodb::Database) -> Self {
+        Self::with_registry(db, Arc::new(MemoryRegistry::new()))
+    }
+
+    /// A scope over `db` whose apps are kept in `registry`.
+    pub fn with_registry(db: mongodb::Database, registry: Arc<dyn AppRegistry>) -> Self {
+        Self { shared: Arc::new(Shared { db, registry, observers: RwLock::new(Vec::new()) }) }
+    }
+
+    /// Adds an observer that sees every operation of every app in this scope.
+    pub fn add_observer(&self, observer: Arc<dyn QueryObserver>) {
+        self.shared.observers.write().unwrap_or_else(|e| e.into_inner()).push(observer);
+    }
+
+    /// The registry this scope enforces.
+    pub fn registry(&self) -> &Arc<dyn AppRegistry> {
+        &self.shared.registry
+    }
+
+    /// The name of the shared database.
+    pub fn db_name(&self) -> &str {
+        self.shared.db.name()
+    }
+
+    /// Registers (or re-registers) an app, refusing it when another app
+    /// already holds collections under its prefix (DESIGN §3).
+    pub async fn register(&self, entry: AppEntry) -> Result<()> {
+        let existing =
+            self.shared.db.list_collection_names().filter(prefix_filter(&entry.slug)).await?;
+        check_register(self.shared.registry.as_ref(), &entry.slug, &existing)?;
+        self.shared.registry.put(entry);
+        Ok(())
+    }
+
+    /// Forgets an app. Its data stays in the database.
+    pub fn unregister(&self, slug: &AppSlug) {
+        self.shared.registry.remove(slug);
+    }
+
+    /// The scoped database of a registered app.
+    pub fn app(&self, slug: &str) -> Result<ScopedDatabase> {
+        let slug = AppSlug::parse(slug)?;
+        let entry = self.entry(&slug)?;
+        let mut rules =
+            ScopeRules::new(slug, self.shared.registry.clone()).with_db_name(self.db_name());
+        if entry.access == AppAccess::ReadOnly {
+            rules = rules.with_read_only();
+        }
+        Ok(ScopedDatabase::new(
+            self.clone(),
+            rules,
+            readable_apps(self.shared.registry.as_ref(), &entry),
+        ))
+    }
+
+    pub(crate) fn entry(&self, slug: &AppSlug) -> Result<AppEntry> {
+        let entry = self
+            .shared
+            .registry
+            .get(slug)
+            .ok_or_else(|| Error::from(ErrorKind::UnknownApp(slug.to_string())))?;
+        if entry.access == AppAccess::Disabled {
+            return Err(Error::denied(format!("app `{slug}` is inactive")));
+        }
+        Ok(entry)
+    }
+}
+
+/// `{name: /^<slug>_/}`: the physical collections under an app's prefix.
+pub(crate) fn prefix_filter(slug: &AppSlug) -> bson::Document {
+    // Slugs are `[a-z0-9_-]`, none of which is special outside a class.
+    bson::doc! { "name": { "$regex": format!("^{}", slug.prefix()) } }
+}
