@@ -259,6 +259,25 @@ impl Manifest {
         self.managed_indexes.iter().flat_map(|(coll, list)| list.iter().map(move |idx| (coll, idx)))
     }
 
+    /// True when this app may read `owner`'s data: this app lists `owner` in
+    /// `data_access.read_scopes` and `owner` lists this app in
+    /// `data_access.share_with` (both sides must declare a grant). An app
+    /// always reads its own data.
+    ///
+    /// ```
+    /// use mdbr_core::{AppSlug, Manifest};
+    /// let slug = |s| AppSlug::parse(s).unwrap();
+    /// let crm = Manifest::new(slug("crm"), "CRM").with_share_with([slug("reports")]);
+    /// let reports = Manifest::new(slug("reports"), "Reports").with_read_scopes([slug("crm")]);
+    /// assert!(reports.can_read(&crm));
+    /// assert!(!crm.can_read(&reports));
+    /// ```
+    pub fn can_read(&self, owner: &Manifest) -> bool {
+        self.slug == owner.slug
+            || (self.data_access.read_scopes.contains(&owner.slug)
+                && owner.data_access.share_with.contains(&self.slug))
+    }
+
     /// The same manifest with a description.
     #[must_use]
     pub fn with_description(mut self, description: impl Into<String>) -> Self {

@@ -18,7 +18,40 @@ impl Manifest {
     /// assert!(schema["properties"]["slug"].is_object());
     /// ```
     pub fn json_schema() -> Value {
-        schemars::schema_for!(Manifest).to_value()
+        let mut schema = schemars::schema_for!(Manifest).to_value();
+        forbid_null(&mut schema);
+        schema
+    }
+}
+
+/// Removes the `null` that schemars allows for `Option` fields: the
+/// validator treats an explicit `null` as a type error, absent keys take
+/// their default.
+fn forbid_null(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            if let Some(Value::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let only = types.remove(0);
+                    map.insert("type".to_owned(), only);
+                }
+            }
+            if let Some(Value::Array(options)) = map.get_mut("anyOf") {
+                options.retain(|o| o.get("type").and_then(Value::as_str) != Some("null"));
+                if options.len() == 1
+                    && let Value::Object(only) = options.remove(0)
+                {
+                    map.remove("anyOf");
+                    for (k, v) in only {
+                        map.entry(k).or_insert(v);
+                    }
+                }
+            }
+            map.values_mut().for_each(forbid_null);
+        }
+        Value::Array(items) => items.iter_mut().for_each(forbid_null),
+        _ => {}
     }
 }
 

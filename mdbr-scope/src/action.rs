@@ -26,15 +26,25 @@ pub use update::{ReplaceOne, Update};
 pub use watch::Watch;
 
 /// Generates one fluent setter per driver option: `.limit(10)`, `.sort(doc)`.
+/// Options written `name: Type;` take exactly that type (so integer
+/// literals infer); the `comment` option takes anything convertible to BSON.
 macro_rules! option_setters {
     ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {
-        $(
-            $(#[$doc])*
-            pub fn $name(mut self, value: impl Into<$ty>) -> Self {
-                self.options.$name = Some(value.into());
-                self
-            }
-        )*
+        $( $crate::action::option_setters!(@one $(#[$doc])* $name: $ty); )*
+    };
+    (@one $(#[$doc:meta])* comment: $ty:ty) => {
+        $(#[$doc])*
+        pub fn comment(mut self, value: impl Into<$ty>) -> Self {
+            self.options.comment = Some(value.into());
+            self
+        }
+    };
+    (@one $(#[$doc:meta])* $name:ident: $ty:ty) => {
+        $(#[$doc])*
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.options.$name = Some(value);
+            self
+        }
     };
 }
 pub(crate) use option_setters;

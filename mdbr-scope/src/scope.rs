@@ -85,6 +85,39 @@ impl Scope {
         ))
     }
 
+    /// The raw handle of a physical collection: the scope layer's one call
+    /// to `mongodb::Database::collection`. Callers resolve `physical` through
+    /// `ScopeRules` first.
+    pub(crate) fn raw_collection<T: Send + Sync>(&self, physical: &str) -> mongodb::Collection<T> {
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the scope layer's one raw collection handle"
+        )]
+        self.shared.db.collection::<T>(physical)
+    }
+
+    /// Refuses a whole-collection write (`$out`, `$merge`, `drop`) on a
+    /// physical collection that holds documents of other apps: such an
+    /// operation would replace or remove them along with the app's own.
+    pub(crate) async fn ensure_exclusive(
+        &self,
+        owner: &AppSlug,
+        physical: &str,
+        what: &str,
+    ) -> Result<()> {
+        let foreign = self
+            .raw_collection::<bson::Document>(physical)
+            .count_documents(bson::doc! { crate::rules::APP_ID: { "$ne": owner.as_str() } })
+            .limit(1)
+            .await?;
+        if foreign > 0 {
+            return Err(Error::violation(format!(
+                "{what} refused: collection `{physical}` holds documents of other apps"
+            )));
+        }
+        Ok(())
+    }
+
     pub(crate) fn entry(&self, slug: &AppSlug) -> Result<AppEntry> {
         let entry = self
             .shared

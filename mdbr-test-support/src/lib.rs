@@ -1,1 +1,19 @@
-//! placeholder
+//! Test servers and fixtures for mdbr's own test suites.
+//!
+//! [`TestDb::fresh`] hands each test its own database on the backend named by
+//! `MDBR_TEST_BACKEND`:
+//! - `lite` (the default when built with the `lite` feature): the in-repo
+//!   `mdbr-lite` engine, started in-process on a background thread;
+//! - `secantus`: the SecantusDB reference server (`pip install secantusdb`),
+//!   started as `python3 -m secantus --port <free port> --storage-path :memory:`
+//!   and stopped when the test process ends;
+//! - or any MongoDB at `MDBR_TEST_MONGODB_URI`, which wins over both.
+//!
+//! One server is started per test process and shared by its tests; every
+//! test gets a fresh database name, so tests never see each other's data.
+
+mod backend;
+mod testdb;
+
+pub use backend::{Backend, BackendError, server_uri};
+pub use testdb::TestDb;

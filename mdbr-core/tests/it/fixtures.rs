@@ -28,12 +28,17 @@ fn manifests(dir: &str) -> Vec<PathBuf> {
 #[test]
 fn seed_manifests_load_without_warnings() {
     for path in manifests("seed") {
-        let loaded = Manifest::from_path(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+        let loaded =
+            Manifest::from_path(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
         assert!(loaded.warnings.is_empty(), "{}: {:?}", path.display(), loaded.warnings);
         let stem = path.file_stem().and_then(|s| s.to_str()).expect("utf-8 file name");
         assert_eq!(loaded.manifest.slug.as_str(), stem);
         let report = loaded.manifest.validate();
-        assert!(report.errors.is_empty() && report.warnings.is_empty(), "{}: {report}", path.display());
+        assert!(
+            report.errors.is_empty() && report.warnings.is_empty(),
+            "{}: {report}",
+            path.display()
+        );
     }
 }
 
@@ -42,7 +47,8 @@ fn original_manifests_load_with_legacy_warnings() {
     for path in manifests("original") {
         let text = fs::read_to_string(&path).expect("readable fixture");
         let raw: serde_json::Value = serde_json::from_str(&text).expect("fixture is JSON");
-        let loaded = Manifest::from_path(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+        let loaded =
+            Manifest::from_path(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
         assert!(!loaded.warnings.is_empty(), "{}: expected legacy warnings", path.display());
         for w in &loaded.warnings {
             assert_eq!(w.kind, ProblemKind::LegacyKey, "{}: {w}", path.display());
@@ -61,7 +67,8 @@ fn original_manifests_load_with_legacy_warnings() {
             }
         }
         let background = text.matches("\"background\"").count();
-        let background_warnings = loaded.warnings.iter().filter(|w| w.pointer.ends_with("/options/background")).count();
+        let background_warnings =
+            loaded.warnings.iter().filter(|w| w.pointer.ends_with("/options/background")).count();
         assert_eq!(background, background_warnings, "{}", path.display());
 
         // Legacy values are carried over into the current model.
@@ -76,9 +83,13 @@ fn original_manifests_load_with_legacy_warnings() {
 
 #[test]
 fn original_hello_world_details() {
-    let loaded = Manifest::from_path(Path::new(FIXTURES).join("original/hello_world.json")).unwrap();
+    let loaded =
+        Manifest::from_path(Path::new(FIXTURES).join("original/hello_world.json")).unwrap();
     let pointers: Vec<&str> = loaded.warnings.iter().map(|w| w.pointer.as_str()).collect();
-    assert_eq!(pointers, ["/version", "/auth_required", "/managed_indexes/greetings/0/options/background"]);
+    assert_eq!(
+        pointers,
+        ["/version", "/auth_required", "/managed_indexes/greetings/0/options/background"]
+    );
     let m = loaded.manifest;
     assert_eq!(m.developer_id.as_deref(), Some("developer@example.com"));
     let (coll, idx) = m.indexes().next().unwrap();

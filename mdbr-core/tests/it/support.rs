@@ -4,12 +4,12 @@ use mdbr_core::{Manifest, ProblemKind, Report};
 use serde_json::{Value, json};
 
 /// A minimal valid manifest document.
-pub fn base() -> Value {
+pub(crate) fn base() -> Value {
     json!({"slug": "app", "name": "App"})
 }
 
 /// `base()` with `section` set to `value`.
-pub fn with(section: &str, value: Value) -> Value {
+pub(crate) fn with(section: &str, value: Value) -> Value {
     let mut doc = base();
     doc[section] = value;
     doc
@@ -17,7 +17,7 @@ pub fn with(section: &str, value: Value) -> Value {
 
 /// Loads `doc`, which must be refused, and returns the report.
 #[track_caller]
-pub fn invalid(doc: Value) -> Report {
+pub(crate) fn invalid(doc: Value) -> Report {
     match Manifest::from_json_str(&doc.to_string()) {
         Ok(loaded) => panic!("expected errors, manifest loaded: {:?}", loaded.manifest),
         Err(err) => err.report().cloned().unwrap_or_else(|| panic!("expected a report, got {err}")),
@@ -26,7 +26,7 @@ pub fn invalid(doc: Value) -> Report {
 
 /// Loads `doc`, which must be accepted without warnings.
 #[track_caller]
-pub fn valid(doc: Value) -> Manifest {
+pub(crate) fn valid(doc: Value) -> Manifest {
     match Manifest::from_json_str(&doc.to_string()) {
         Ok(loaded) => {
             assert!(loaded.warnings.is_empty(), "unexpected warnings: {:?}", loaded.warnings);
@@ -38,7 +38,7 @@ pub fn valid(doc: Value) -> Manifest {
 
 /// Asserts that `report` has an error of `kind` at `pointer`.
 #[track_caller]
-pub fn has_error(report: &Report, pointer: &str, kind: ProblemKind) {
+pub(crate) fn has_error(report: &Report, pointer: &str, kind: ProblemKind) {
     match report.error_at(pointer) {
         Some(p) => assert_eq!(p.kind, kind, "wrong kind for {p}\nall:\n{report}"),
         None => panic!("no error at {pointer}; errors:\n{report}"),
@@ -47,7 +47,7 @@ pub fn has_error(report: &Report, pointer: &str, kind: ProblemKind) {
 
 /// Asserts that `doc` is refused with exactly one error, of `kind` at `pointer`.
 #[track_caller]
-pub fn only_error(doc: Value, pointer: &str, kind: ProblemKind) -> Report {
+pub(crate) fn only_error(doc: Value, pointer: &str, kind: ProblemKind) -> Report {
     let report = invalid(doc);
     has_error(&report, pointer, kind);
     assert_eq!(report.errors.len(), 1, "expected one error:\n{report}");

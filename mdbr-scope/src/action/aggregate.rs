@@ -74,9 +74,31 @@ impl<'a, T: Send + Sync> IntoFuture for Aggregate<'a, T> {
                         rules.check_expression("let", l)?;
                     }
                     let pipeline = rules.rewrite_pipeline(self.pipeline)?;
+                    if let Some(target) = write_target(&pipeline) {
+                        coll.inner
+                            .scope
+                            .ensure_exclusive(rules.owner(), target, "aggregation output")
+                            .await?;
+                    }
                     Ok(coll.inner.docs.aggregate(pipeline).with_options(self.options).await?)
                 })
                 .await
         })
+    }
+}
+
+/// The physical collection a rewritten pipeline writes to, if it ends in
+/// `$out` or `$merge` (already resolved into the app's namespace).
+fn write_target(pipeline: &[Document]) -> Option<&str> {
+    let last = pipeline.last()?;
+    match (last.get("$out"), last.get_document("$merge").ok()) {
+        (Some(Bson::String(coll)), _) => Some(coll),
+        (Some(Bson::Document(d)), _) => d.get_str("coll").ok(),
+        (_, Some(merge)) => match merge.get("into") {
+            Some(Bson::String(coll)) => Some(coll),
+            Some(Bson::Document(d)) => d.get_str("coll").ok(),
+            _ => None,
+        },
+        _ => None,
     }
 }

@@ -200,7 +200,12 @@ impl<'a, T: Send + Sync> IntoFuture for DropCollection<'a, T> {
             let coll = self.coll;
             coll.probe(Operation::Drop, None, None)
                 .run(async move {
-                    coll.inner.rules.ensure_writable("drop")?;
+                    let rules = &coll.inner.rules;
+                    rules.ensure_writable("drop")?;
+                    coll.inner
+                        .scope
+                        .ensure_exclusive(rules.owner(), &coll.inner.physical, "drop")
+                        .await?;
                     coll.inner.docs.drop().await?;
                     Ok(())
                 })

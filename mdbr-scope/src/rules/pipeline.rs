@@ -323,7 +323,25 @@ impl ScopeRules {
         match name {
             "$lookup" => Ok(vec![doc! { "$lookup": self.lookup(as_doc(&body, name)?, depth)? }]),
             "$graphLookup" => {
-                Ok(vec![doc! { "$graphLookup": self.graph_lookup(as_doc(&body, name)?)? }])
+                let spec = self.graph_lookup(as_doc(&body, name)?)?;
+                // `restrictSearchWithMatch` already keeps the traversal inside
+                // the app on MongoDB; filtering the output array as well keeps
+                // the guarantee on servers that ignore that option (SecantusDB
+                // 0.7 does).
+                let as_field = spec
+                    .get_str("as")
+                    .map_err(|_| Error::invalid("`$graphLookup.as` must be a field name"))?
+                    .to_owned();
+                let app = match self.read_condition() {
+                    Bson::Document(d) => {
+                        doc! { "$in": ["$$this.app_id", d.get("$in").cloned().unwrap_or(Bson::Null)] }
+                    }
+                    one => doc! { "$eq": ["$$this.app_id", one] },
+                };
+                let keep = doc! { "$set": {
+                    as_field.as_str(): { "$filter": { "input": format!("${as_field}"), "cond": app } }
+                } };
+                Ok(vec![doc! { "$graphLookup": spec }, keep])
             }
             "$unionWith" => Ok(vec![doc! { "$unionWith": self.union_with(body, depth)? }]),
             "$facet" => {

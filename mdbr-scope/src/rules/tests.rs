@@ -1,1 +1,339 @@
-//! Unit tests of the scoping rules.
+//! Unit tests of the scoping rules: snapshots of rewritten filters, updates
+//! and pipelines, and one refusal per rule. No server involved.
+
+use std::sync::Arc;
+
+use bson::{Document, doc};
+use expect_test::{Expect, expect};
+use mdbr_core::AppSlug;
+use mongodb::options::UpdateModifications;
+
+use crate::error::ErrorKind;
+use crate::registry::{AppEntry, AppRegistry, MemoryRegistry};
+use crate::rules::ScopeRules;
+
+fn slug(s: &str) -> AppSlug {
+    AppSlug::parse(s).unwrap()
+}
+
+fn rules(app: &str) -> ScopeRules {
+    let registry = Arc::new(MemoryRegistry::new());
+    registry.put(AppEntry::new(slug(app)));
+    ScopeRules::new(slug(app), registry).with_db_name("garden")
+}
+
+fn render(docs: &[Document]) -> String {
+    docs.iter().map(|d| format!("{d}\n")).collect()
+}
+
+#[track_caller]
+fn check_pipeline(pipeline: Vec<Document>, expect: Expect) {
+    let out = rules("shop").rewrite_pipeline(pipeline).unwrap();
+    expect.assert_eq(&render(&out));
+}
+
+#[track_caller]
+fn violation(result: crate::error::Result<impl std::fmt::Debug>) -> String {
+    match result {
+        Err(e) => match e.kind() {
+            ErrorKind::ScopeViolation { reason } => reason.clone(),
+            other => panic!("expected a scope violation, got {other:?}"),
+        },
+        Ok(v) => panic!("expected a scope violation, got {v:?}"),
+    }
+}
+
+#[track_caller]
+fn invalid(result: crate::error::Result<impl std::fmt::Debug>) -> String {
+    match result {
+        Err(e) => match e.kind() {
+            ErrorKind::InvalidInput { reason } => reason.clone(),
+            other => panic!("expected invalid input, got {other:?}"),
+        },
+        Ok(v) => panic!("expected invalid input, got {v:?}"),
+    }
+}
+
+#[test]
+fn filters() {
+    let r = rules("shop");
+    expect![[r#"{ "app_id": "shop" }"#]].assert_eq(&r.restrict_read(doc! {}).unwrap().to_string());
+    expect![[r#"{ "app_id": "shop", "$and": [{ "status": "open", "total": { "$gt": 10 } }] }"#]]
+        .assert_eq(
+            &r.restrict_read(doc! { "status": "open", "total": { "$gt": 10 } })
+                .unwrap()
+                .to_string(),
+        );
+    // A user's own `app_id` condition cannot widen the scope: both must hold.
+    expect![[r#"{ "app_id": "shop", "$and": [{ "$or": [{ "app_id": "other" }, { "x": 1 }] }] }"#]]
+        .assert_eq(
+            &r.restrict_write(doc! { "$or": [{ "app_id": "other" }, { "x": 1 }] })
+                .unwrap()
+                .to_string(),
+        );
+}
+
+#[test]
+fn forbidden_operators_at_any_depth() {
+    let r = rules("shop");
+    for f in [
+        doc! { "$where": "true" },
+        doc! { "$and": [{ "$or": [{ "$where": "sleep(1)" }] }] },
+        doc! { "$expr": { "$function": { "body": "f", "args": [], "lang": "js" } } },
+        doc! { "a": { "$elemMatch": { "$expr": { "$accumulator": {} } } } },
+    ] {
+        let reason = violation(r.restrict_read(f));
+        assert!(reason.contains("is not allowed"), "{reason}");
+    }
+    let deep = (0..150).fold(doc! { "x": 1 }, |inner, _| doc! { "$and": [inner] });
+    invalid(r.restrict_read(deep));
+}
+
+#[test]
+fn inserts_are_tagged() {
+    let r = rules("shop");
+    expect![[r#"{ "name": "x", "app_id": "shop" }"#]]
+        .assert_eq(&r.prepare_insert(doc! { "name": "x" }).unwrap().to_string());
+    // Already carrying the right id: kept as is.
+    assert!(r.prepare_insert(doc! { "app_id": "shop" }).is_ok());
+    let reason = violation(r.prepare_insert(doc! { "name": "x", "app_id": "other" }));
+    assert!(reason.contains("belongs to app `shop`"), "{reason}");
+    violation(r.prepare_replacement(doc! { "app_id": 5 }));
+    invalid(r.prepare_insert(doc! { "$set": 1 }));
+    invalid(r.prepare_insert(doc! { "a": { "b": [{ "$bad": 1 }] } }));
+    invalid(r.prepare_insert(doc! { "x".repeat(2000): 1 }));
+}
+
+#[test]
+fn updates_never_touch_app_id() {
+    let r = rules("shop");
+    for u in [
+        doc! { "$set": { "app_id": "other" } },
+        doc! { "$set": { "app_id.x": 1 } },
+        doc! { "$unset": { "app_id": "" } },
+        doc! { "$rename": { "app_id": "x" } },
+        doc! { "$rename": { "x": "app_id" } },
+        doc! { "$setOnInsert": { "app_id": "other" } },
+        doc! { "$inc": { "n": 1 }, "$currentDate": { "app_id": true } },
+    ] {
+        let reason = violation(r.prepare_update(UpdateModifications::Document(u)));
+        assert!(reason.contains("app_id"), "{reason}");
+    }
+    let ok = r.prepare_update(
+        doc! { "$set": { "name": "y", "tags.$[t]": 1 }, "$push": { "l": { "$each": [1] } } }.into(),
+    );
+    assert!(ok.is_ok(), "{ok:?}");
+    let reason = invalid(r.prepare_update(doc! { "$set": { "a": 1 }, "b": 2 }.into()));
+    assert!(reason.contains("mixes update operators with the plain field `b`"), "{reason}");
+    invalid(r.prepare_update(doc! { "b": 2 }.into()));
+    invalid(r.prepare_update(doc! {}.into()));
+    invalid(r.prepare_update(doc! { "$set": 5 }.into()));
+    invalid(r.prepare_update(doc! { "$frobnicate": { "a": 1 } }.into()));
+    invalid(r.prepare_update(doc! { "$set": { "a": { "$bad": 1 } } }.into()));
+}
+
+#[test]
+fn update_pipelines_end_by_pinning_app_id() {
+    let r = rules("shop");
+    let Ok(UpdateModifications::Pipeline(stages)) =
+        r.prepare_update(UpdateModifications::Pipeline(vec![
+            doc! { "$set": { "app_id": "other", "n": 1 } },
+        ]))
+    else {
+        panic!("pipeline expected");
+    };
+    expect![[r#"
+        { "$set": { "app_id": "other", "n": 1 } }
+        { "$set": { "app_id": "shop" } }
+    "#]]
+    .assert_eq(&render(&stages));
+    invalid(r.prepare_update(UpdateModifications::Pipeline(vec![doc! { "$lookup": {} }])));
+}
+
+#[test]
+fn pipeline_gets_leading_match() {
+    check_pipeline(
+        vec![
+            doc! { "$match": { "status": "open" } },
+            doc! { "$group": { "_id": "$k", "n": { "$sum": 1 } } },
+        ],
+        expect![[r#"
+            { "$match": { "app_id": "shop" } }
+            { "$match": { "status": "open" } }
+            { "$group": { "_id": "$k", "n": { "$sum": 1 } } }
+        "#]],
+    );
+    check_pipeline(
+        vec![],
+        expect![[r#"
+        { "$match": { "app_id": "shop" } }
+    "#]],
+    );
+}
+
+#[test]
+fn lookups_resolve_into_the_app_and_are_scoped() {
+    check_pipeline(
+        vec![
+            doc! { "$lookup": { "from": "customers", "localField": "cid", "foreignField": "_id", "as": "c" } },
+            doc! { "$lookup": { "from": "orders", "let": { "id": "$_id" }, "pipeline": [ { "$match": { "$expr": { "$eq": ["$cid", "$$id"] } } } ], "as": "o" } },
+            doc! { "$graphLookup": { "from": "people", "startWith": "$boss", "connectFromField": "boss", "connectToField": "name", "as": "chain" } },
+            doc! { "$unionWith": "archive" },
+            doc! { "$facet": { "x": [ { "$lookup": { "from": "customers", "localField": "a", "foreignField": "b", "as": "y" } } ] } },
+            doc! { "$merge": { "into": "report", "whenMatched": [ { "$set": { "app_id": "evil" } } ] } },
+        ],
+        expect![[r#"
+            { "$match": { "app_id": "shop" } }
+            { "$lookup": { "from": "shop_customers", "localField": "cid", "foreignField": "_id", "as": "c", "pipeline": [{ "$match": { "app_id": "shop" } }] } }
+            { "$lookup": { "from": "shop_orders", "let": { "id": "$_id" }, "pipeline": [{ "$match": { "app_id": "shop" } }, { "$match": { "$expr": { "$eq": ["$cid", "$$id"] } } }], "as": "o" } }
+            { "$graphLookup": { "from": "shop_people", "startWith": "$boss", "connectFromField": "boss", "connectToField": "name", "as": "chain", "restrictSearchWithMatch": { "app_id": "shop" } } }
+            { "$set": { "chain": { "$filter": { "input": "$chain", "cond": { "$eq": ["$$this.app_id", "shop"] } } } } }
+            { "$unionWith": { "coll": "shop_archive", "pipeline": [{ "$match": { "app_id": "shop" } }] } }
+            { "$facet": { "x": [{ "$lookup": { "from": "shop_customers", "localField": "a", "foreignField": "b", "as": "y", "pipeline": [{ "$match": { "app_id": "shop" } }] } }] } }
+            { "$set": { "app_id": "shop" } }
+            { "$merge": { "whenMatched": [{ "$set": { "app_id": "evil" } }, { "$set": { "app_id": "shop" } }], "into": "shop_report" } }
+        "#]],
+    );
+}
+
+#[test]
+fn leading_stages_keep_their_place_with_the_filter_inside() {
+    check_pipeline(
+        vec![
+            doc! { "$vectorSearch": { "index": "v", "path": "e", "queryVector": [0.1, 0.2], "numCandidates": 10, "limit": 5, "filter": { "kind": "doc" } } },
+            doc! { "$project": { "score": { "$meta": "vectorSearchScore" } } },
+        ],
+        expect![[r#"
+            { "$vectorSearch": { "index": "v", "path": "e", "queryVector": [0.1, 0.2], "numCandidates": 10, "limit": 5, "filter": { "$and": [{ "kind": "doc" }, { "app_id": "shop" }] } } }
+            { "$match": { "app_id": "shop" } }
+            { "$project": { "score": { "$meta": "vectorSearchScore" } } }
+        "#]],
+    );
+    check_pipeline(
+        vec![
+            doc! { "$search": { "index": "default", "text": { "query": "tea", "path": "body" } } },
+        ],
+        expect![[r#"
+            { "$search": { "index": "default", "compound": { "must": [{ "text": { "query": "tea", "path": "body" } }], "filter": [{ "equals": { "path": "app_id", "value": "shop" } }] } } }
+            { "$match": { "app_id": "shop" } }
+        "#]],
+    );
+    check_pipeline(
+        vec![
+            doc! { "$geoNear": { "near": [0, 0], "distanceField": "d", "query": { "open": true } } },
+        ],
+        expect![[r#"
+            { "$geoNear": { "near": [0, 0], "distanceField": "d", "query": { "app_id": "shop", "$and": [{ "open": true }] } } }
+        "#]],
+    );
+    check_pipeline(
+        vec![
+            doc! { "$rankFusion": { "input": { "pipelines": { "v": [ { "$vectorSearch": { "index": "v", "path": "e", "queryVector": [1.0], "limit": 3 } } ], "t": [ { "$match": { "t": 1 } } ] } } } },
+        ],
+        expect![[r#"
+            { "$rankFusion": { "input": { "pipelines": { "v": [{ "$vectorSearch": { "index": "v", "path": "e", "queryVector": [1], "limit": 3, "filter": { "app_id": "shop" } } }, { "$match": { "app_id": "shop" } }], "t": [{ "$match": { "app_id": "shop" } }, { "$match": { "t": 1 } }] } } } }
+            { "$match": { "app_id": "shop" } }
+        "#]],
+    );
+}
+
+#[test]
+fn out_and_merge_only_into_own_collections() {
+    let r = rules("shop");
+    expect![[r#"
+        { "$match": { "app_id": "shop" } }
+        { "$set": { "app_id": "shop" } }
+        { "$out": "shop_summary" }
+    "#]]
+    .assert_eq(&render(&r.rewrite_pipeline(vec![doc! { "$out": "summary" }]).unwrap()));
+    violation(r.rewrite_pipeline(vec![doc! { "$out": { "db": "elsewhere", "coll": "x" } }]));
+    assert!(r.rewrite_pipeline(vec![doc! { "$out": { "db": "garden", "coll": "x" } }]).is_ok());
+    violation(
+        r.rewrite_pipeline(vec![doc! { "$merge": { "into": { "db": "admin", "coll": "x" } } }]),
+    );
+    violation(r.rewrite_pipeline(vec![
+        doc! { "$lookup": { "from": { "db": "x", "coll": "y" }, "as": "z", "pipeline": [] } },
+    ]));
+    violation(r.rewrite_pipeline(vec![doc! { "$unionWith": { "db": "x", "coll": "y" } }]));
+    // `$out` anywhere but last in the outer pipeline, e.g. inside `$facet`.
+    invalid(r.rewrite_pipeline(vec![doc! { "$facet": { "a": [ { "$out": "x" } ] } }]));
+    // Read-only rules refuse writing stages.
+    let ro = r.clone().with_read_only();
+    assert!(matches!(
+        ro.rewrite_pipeline(vec![doc! { "$out": "x" }]).unwrap_err().kind(),
+        ErrorKind::AccessDenied { .. }
+    ));
+}
+
+#[test]
+fn refused_stages_and_bad_shapes() {
+    let r = rules("shop");
+    for stage in [
+        doc! { "$currentOp": {} },
+        doc! { "$listSessions": {} },
+        doc! { "$listLocalSessions": {} },
+        doc! { "$documents": [] },
+        doc! { "$changeStream": {} },
+        doc! { "$someFutureStage": {} },
+    ] {
+        violation(r.rewrite_pipeline(vec![doc! { "$match": {} }, stage]));
+    }
+    violation(
+        r.rewrite_pipeline(vec![doc! { "$group": { "_id": 1, "x": { "$accumulator": {} } } }]),
+    );
+    violation(r.rewrite_pipeline(vec![
+        doc! { "$facet": { "a": [ { "$project": { "x": { "$function": {} } } } ] } },
+    ]));
+    violation(r.rewrite_pipeline(vec![doc! { "$lookup": { "from": "o", "as": "o", "pipeline": [ { "$match": { "$where": "1" } } ] } }]));
+    let reason = invalid(r.rewrite_pipeline(vec![doc! { "$match": {}, "$limit": 1 }]));
+    assert!(reason.contains("exactly one key"), "{reason}");
+    invalid(r.rewrite_pipeline(vec![doc! { "match": {} }]));
+    invalid(r.rewrite_pipeline(vec![doc! {}]));
+    invalid(r.rewrite_pipeline(vec![doc! { "$match": {} }, doc! { "$vectorSearch": {} }]));
+    // Invalid collection names in stages.
+    for from in ["a..b", "$x", "system.users", "", &"c".repeat(65)] {
+        let err = r.rewrite_pipeline(vec![
+            doc! { "$lookup": { "from": from, "as": "x", "localField": "a", "foreignField": "b" } },
+        ]);
+        assert!(matches!(err.unwrap_err().kind(), ErrorKind::InvalidName(_)), "{from}");
+    }
+}
+
+#[test]
+fn prefix_collisions_are_refused_in_stages() {
+    let registry = Arc::new(MemoryRegistry::new());
+    registry.put(AppEntry::new(slug("click_tracker")));
+    registry.put(AppEntry::new(slug("click_tracker_dashboard")));
+    let r = ScopeRules::new(slug("click_tracker"), registry);
+    let err = r.rewrite_pipeline(vec![doc! { "$lookup": { "from": "dashboard_data", "as": "x", "localField": "a", "foreignField": "b" } }]);
+    assert!(matches!(err.unwrap_err().kind(), ErrorKind::Collision { .. }));
+    assert!(r.resolve("dashboard").is_ok());
+}
+
+#[test]
+fn change_streams_are_filtered_by_document() {
+    let out = rules("shop")
+        .change_stream_pipeline(vec![doc! { "$project": { "fullDocument": 1 } }])
+        .unwrap();
+    expect![[r#"
+        { "$match": { "$or": [{ "fullDocument.app_id": "shop" }, { "fullDocumentBeforeChange.app_id": "shop" }, { "operationType": "delete", "fullDocumentBeforeChange": { "$exists": false } }, { "operationType": { "$nin": ["insert", "update", "replace", "delete"] } }] } }
+        { "$project": { "fullDocument": 1 } }
+    "#]]
+    .assert_eq(&render(&out));
+    invalid(rules("shop").change_stream_pipeline(vec![doc! { "$lookup": {} }]));
+}
+
+#[test]
+fn read_grants_widen_reads_only() {
+    let registry = Arc::new(MemoryRegistry::new());
+    registry.put(AppEntry::new(slug("reports")).with_read_scopes([slug("shop")]));
+    registry.put(AppEntry::new(slug("shop")).with_share_with([slug("reports")]));
+    let readable =
+        crate::registry::readable_apps(registry.as_ref(), &registry.get(&slug("reports")).unwrap());
+    assert_eq!(readable, vec![slug("reports"), slug("shop")]);
+    // One-sided declarations grant nothing.
+    registry.put(AppEntry::new(slug("shop")));
+    let readable =
+        crate::registry::readable_apps(registry.as_ref(), &registry.get(&slug("reports")).unwrap());
+    assert_eq!(readable, vec![slug("reports")]);
+}
