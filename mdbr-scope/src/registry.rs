@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::RwLock;
 
-use mdbr_core::AppSlug;
+use mdbr_core::{AppSlug, AppStatus, Manifest};
 
 use crate::error::{Error, Result};
 
@@ -58,6 +58,26 @@ impl AppEntry {
     pub fn with_access(mut self, access: AppAccess) -> Self {
         self.access = access;
         self
+    }
+}
+
+impl From<AppStatus> for AppAccess {
+    fn from(status: AppStatus) -> Self {
+        match status {
+            AppStatus::Inactive => Self::Disabled,
+            AppStatus::Archived => Self::ReadOnly,
+            _ => Self::ReadWrite,
+        }
+    }
+}
+
+impl From<&Manifest> for AppEntry {
+    /// The entry a manifest declares: its slug, `data_access` and `status`.
+    fn from(manifest: &Manifest) -> Self {
+        Self::new(manifest.slug.clone())
+            .with_read_scopes(manifest.data_access.read_scopes.iter().cloned())
+            .with_share_with(manifest.data_access.share_with.iter().cloned())
+            .with_access(manifest.status.into())
     }
 }
 

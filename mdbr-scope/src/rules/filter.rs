@@ -5,15 +5,23 @@ use bson::{Bson, Document};
 use crate::error::{Error, Result};
 use crate::rules::{FORBIDDEN_OPERATORS, MAX_DEPTH};
 
-/// `{app_id: …, $and: [user]}`, or just the app filter for an empty user
-/// filter. The app filter stays a top-level equality so the server can use
-/// an index on it and seed it into upserted documents.
+/// The user's filter with the app filter added as a top-level equality:
+/// `{...user, app_id: …}`, or `{app_id: …, $and: [user]}` when the user's
+/// filter names `app_id` itself (both conditions must then hold). Keeping the
+/// user's fields at the top level lets every planner use the indexes it would
+/// use for the bare filter (`_id` included), and keeps `app_id` a top-level
+/// equality that an upsert seeds into the new document.
 pub(crate) fn combine(scope: Document, user: Document) -> Document {
     if user.is_empty() {
         return scope;
     }
-    let mut out = scope;
-    out.insert("$and", vec![Bson::Document(user)]);
+    if scope.keys().any(|k| user.contains_key(k)) {
+        let mut out = scope;
+        out.insert("$and", vec![Bson::Document(user)]);
+        return out;
+    }
+    let mut out = user;
+    out.extend(scope);
     out
 }
 

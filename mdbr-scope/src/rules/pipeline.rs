@@ -163,7 +163,25 @@ impl ScopeRules {
                         out.extend(self.leading_stage(stage, i, depth)?);
                     }
                 } else {
-                    out.push(doc! { "$match": self.read_filter() });
+                    // A leading `$match` absorbs the app filter, so one stage
+                    // (and one index choice) serves both.
+                    let user = match stages.peek() {
+                        Some((i, s)) if stage_name(s, *i)? == "$match" => match s.get("$match") {
+                            Some(Bson::Document(m)) => {
+                                check_filter(m)?;
+                                Some(m.clone())
+                            }
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    match user {
+                        Some(m) => {
+                            stages.next();
+                            out.push(doc! { "$match": combine(self.read_filter(), m) });
+                        }
+                        None => out.push(doc! { "$match": self.read_filter() }),
+                    }
                 }
             }
             Source::Documents => match stages.next() {

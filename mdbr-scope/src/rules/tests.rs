@@ -58,19 +58,22 @@ fn invalid(result: crate::error::Result<impl std::fmt::Debug>) -> String {
 fn filters() {
     let r = rules("shop");
     expect![[r#"{ "app_id": "shop" }"#]].assert_eq(&r.restrict_read(doc! {}).unwrap().to_string());
-    expect![[r#"{ "app_id": "shop", "$and": [{ "status": "open", "total": { "$gt": 10 } }] }"#]]
+    expect![[r#"{ "status": "open", "total": { "$gt": 10 }, "app_id": "shop" }"#]]
         .assert_eq(
             &r.restrict_read(doc! { "status": "open", "total": { "$gt": 10 } })
                 .unwrap()
                 .to_string(),
         );
     // A user's own `app_id` condition cannot widen the scope: both must hold.
-    expect![[r#"{ "app_id": "shop", "$and": [{ "$or": [{ "app_id": "other" }, { "x": 1 }] }] }"#]]
+    expect![[r#"{ "$or": [{ "app_id": "other" }, { "x": 1 }], "app_id": "shop" }"#]]
         .assert_eq(
             &r.restrict_write(doc! { "$or": [{ "app_id": "other" }, { "x": 1 }] })
                 .unwrap()
                 .to_string(),
         );
+    // A top-level `app_id` of the user's own goes under `$and`: both must hold.
+    expect![[r#"{ "app_id": "shop", "$and": [{ "app_id": "other" }] }"#]]
+        .assert_eq(&r.restrict_read(doc! { "app_id": "other" }).unwrap().to_string());
 }
 
 #[test]
@@ -158,8 +161,7 @@ fn pipeline_gets_leading_match() {
             doc! { "$group": { "_id": "$k", "n": { "$sum": 1 } } },
         ],
         expect![[r#"
-            { "$match": { "app_id": "shop" } }
-            { "$match": { "status": "open" } }
+            { "$match": { "status": "open", "app_id": "shop" } }
             { "$group": { "_id": "$k", "n": { "$sum": 1 } } }
         "#]],
     );
@@ -185,7 +187,7 @@ fn lookups_resolve_into_the_app_and_are_scoped() {
         expect![[r#"
             { "$match": { "app_id": "shop" } }
             { "$lookup": { "from": "shop_customers", "localField": "cid", "foreignField": "_id", "as": "c", "pipeline": [{ "$match": { "app_id": "shop" } }] } }
-            { "$lookup": { "from": "shop_orders", "let": { "id": "$_id" }, "pipeline": [{ "$match": { "app_id": "shop" } }, { "$match": { "$expr": { "$eq": ["$cid", "$$id"] } } }], "as": "o" } }
+            { "$lookup": { "from": "shop_orders", "let": { "id": "$_id" }, "pipeline": [{ "$match": { "$expr": { "$eq": ["$cid", "$$id"] }, "app_id": "shop" } }], "as": "o" } }
             { "$graphLookup": { "from": "shop_people", "startWith": "$boss", "connectFromField": "boss", "connectToField": "name", "as": "chain", "restrictSearchWithMatch": { "app_id": "shop" } } }
             { "$set": { "chain": { "$filter": { "input": "$chain", "cond": { "$eq": ["$$this.app_id", "shop"] } } } } }
             { "$unionWith": { "coll": "shop_archive", "pipeline": [{ "$match": { "app_id": "shop" } }] } }
@@ -223,7 +225,7 @@ fn leading_stages_keep_their_place_with_the_filter_inside() {
             doc! { "$geoNear": { "near": [0, 0], "distanceField": "d", "query": { "open": true } } },
         ],
         expect![[r#"
-            { "$geoNear": { "near": [0, 0], "distanceField": "d", "query": { "app_id": "shop", "$and": [{ "open": true }] } } }
+            { "$geoNear": { "near": [0, 0], "distanceField": "d", "query": { "open": true, "app_id": "shop" } } }
         "#]],
     );
     check_pipeline(
@@ -231,7 +233,7 @@ fn leading_stages_keep_their_place_with_the_filter_inside() {
             doc! { "$rankFusion": { "input": { "pipelines": { "v": [ { "$vectorSearch": { "index": "v", "path": "e", "queryVector": [1.0], "limit": 3 } } ], "t": [ { "$match": { "t": 1 } } ] } } } },
         ],
         expect![[r#"
-            { "$rankFusion": { "input": { "pipelines": { "v": [{ "$vectorSearch": { "index": "v", "path": "e", "queryVector": [1], "limit": 3, "filter": { "app_id": "shop" } } }, { "$match": { "app_id": "shop" } }], "t": [{ "$match": { "app_id": "shop" } }, { "$match": { "t": 1 } }] } } } }
+            { "$rankFusion": { "input": { "pipelines": { "v": [{ "$vectorSearch": { "index": "v", "path": "e", "queryVector": [1], "limit": 3, "filter": { "app_id": "shop" } } }, { "$match": { "app_id": "shop" } }], "t": [{ "$match": { "t": 1, "app_id": "shop" } }] } } } }
             { "$match": { "app_id": "shop" } }
         "#]],
     );
@@ -336,4 +338,20 @@ fn read_grants_widen_reads_only() {
     let readable =
         crate::registry::readable_apps(registry.as_ref(), &registry.get(&slug("reports")).unwrap());
     assert_eq!(readable, vec![slug("reports")]);
+}
+
+#[test]
+fn manifests_become_registry_entries() {
+    use mdbr_core::{AppStatus, Manifest};
+    let m = Manifest::new(slug("reports"), "Reports")
+        .with_read_scopes([slug("shop")])
+        .with_share_with([slug("audit")])
+        .with_status(AppStatus::Archived);
+    let entry = AppEntry::from(&m);
+    assert_eq!(entry.read_scopes, vec![slug("shop")]);
+    assert_eq!(entry.share_with, vec![slug("audit")]);
+    assert_eq!(entry.access, crate::registry::AppAccess::ReadOnly);
+    let off = AppEntry::from(&m.clone().with_status(AppStatus::Inactive));
+    assert_eq!(off.access, crate::registry::AppAccess::Disabled);
+    assert_eq!(AppEntry::from(&m.with_status(AppStatus::Draft)).access, crate::registry::AppAccess::ReadWrite);
 }
