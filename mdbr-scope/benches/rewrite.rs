@@ -28,7 +28,8 @@ fn bench(c: &mut Criterion) {
     let update = doc! { "$set": { "status": "paid", "paid_at": 1 }, "$inc": { "version": 1 } };
     c.bench_function("update: prepare_update + restrict_write", |b| {
         b.iter(|| {
-            let u = r.prepare_update(UpdateModifications::Document(black_box(update.clone()))).unwrap();
+            let u =
+                r.prepare_update(UpdateModifications::Document(black_box(update.clone()))).unwrap();
             let f = r.restrict_write(black_box(doc! { "_id": 42 })).unwrap();
             black_box((u, f))
         })
@@ -44,7 +45,9 @@ fn bench(c: &mut Criterion) {
     c.bench_function("rewrite_pipeline(6 stages with $lookup)", |b| {
         b.iter(|| black_box(r.rewrite_pipeline(black_box(pipeline.clone())).unwrap()))
     });
-    c.bench_function("baseline: clone of the 6-stage pipeline", |b| b.iter(|| black_box(pipeline.clone())));
+    c.bench_function("baseline: clone of the 6-stage pipeline", |b| {
+        b.iter(|| black_box(pipeline.clone()))
+    });
 }
 
 criterion_group!(benches, bench);

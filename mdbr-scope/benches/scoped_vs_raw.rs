@@ -54,7 +54,13 @@ async fn main() {
     scoped.create_index(IndexModel::builder().keys(doc! { "g": 1 }).build()).await.unwrap();
     raw.create_index(IndexModel::builder().keys(doc! { "g": 1 }).build()).await.unwrap();
 
-    let names = ["insert_one", "find by _id", "find filter limit 10", "update_one", "aggregate $match+$group"];
+    let names = [
+        "insert_one",
+        "find by _id",
+        "find filter limit 10",
+        "update_one",
+        "aggregate $match+$group",
+    ];
     let mut scoped_times: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
     let mut raw_times: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
     let mut next_id = 10_000;
@@ -123,7 +129,12 @@ async fn main() {
                     time_ops(ops, |i| {
                         let s = &scoped;
                         async move {
-                            s.update_one(doc! { "_id": (i % 1000) as i32 }, doc! { "$inc": { "n": 1 } }).await.unwrap();
+                            s.update_one(
+                                doc! { "_id": (i % 1000) as i32 },
+                                doc! { "$inc": { "n": 1 } },
+                            )
+                            .await
+                            .unwrap();
                         }
                     })
                     .await
@@ -131,7 +142,12 @@ async fn main() {
                     time_ops(ops, |i| {
                         let r = &raw;
                         async move {
-                            r.update_one(doc! { "_id": (i % 1000) as i32 }, doc! { "$inc": { "n": 1 } }).await.unwrap();
+                            r.update_one(
+                                doc! { "_id": (i % 1000) as i32 },
+                                doc! { "$inc": { "n": 1 } },
+                            )
+                            .await
+                            .unwrap();
                         }
                     })
                     .await
@@ -144,7 +160,8 @@ async fn main() {
                                 doc! { "$match": { "g": { "$lt": (i % 10) as i32 + 1 } } },
                                 doc! { "$group": { "_id": "$g", "n": { "$sum": 1 } } },
                             ];
-                            let v: Vec<Document> = s.aggregate(p).await.unwrap().try_collect().await.unwrap();
+                            let v: Vec<Document> =
+                                s.aggregate(p).await.unwrap().try_collect().await.unwrap();
                             assert!(!v.is_empty());
                         }
                     })
@@ -157,7 +174,8 @@ async fn main() {
                                 doc! { "$match": { "g": { "$lt": (i % 10) as i32 + 1 } } },
                                 doc! { "$group": { "_id": "$g", "n": { "$sum": 1 } } },
                             ];
-                            let v: Vec<Document> = r.aggregate(p).await.unwrap().try_collect().await.unwrap();
+                            let v: Vec<Document> =
+                                r.aggregate(p).await.unwrap().try_collect().await.unwrap();
                             assert!(!v.is_empty());
                         }
                     })

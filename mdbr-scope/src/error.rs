@@ -96,6 +96,37 @@ impl Error {
         self.source.as_ref().and_then(|s| s.downcast_ref::<mongodb::error::Error>())
     }
 
+    /// The error on one line with the server's own code and message when
+    /// there is one (`database operation failed: DuplicateKey (11000): E11000 …`),
+    /// for reports and logs. The driver's `Display` also dumps the raw reply.
+    pub fn detail(&self) -> String {
+        use mongodb::error::{ErrorKind as K, WriteFailure};
+        let server = self.driver_error().and_then(|e| match e.kind.as_ref() {
+            K::Command(c) => Some(format!("{} ({}): {}", c.code_name, c.code, c.message)),
+            K::Write(WriteFailure::WriteError(w)) => Some(format!(
+                "{} ({}): {}",
+                w.code_name.as_deref().unwrap_or("WriteError"),
+                w.code,
+                w.message
+            )),
+            K::Write(WriteFailure::WriteConcernError(w)) => {
+                Some(format!("{} ({}): {}", w.code_name, w.code, w.message))
+            }
+            K::InsertMany(m) => m
+                .write_errors
+                .as_ref()
+                .and_then(|v| v.first())
+                .map(|w| format!("({}) {}", w.code, w.message)),
+            K::Io(io) => Some(io.to_string()),
+            K::ServerSelection { message, .. } => Some(message.clone()),
+            _ => None,
+        });
+        match server {
+            Some(detail) => format!("{self}: {detail}"),
+            None => self.to_string(),
+        }
+    }
+
     pub(crate) fn violation(reason: impl Into<String>) -> Self {
         ErrorKind::ScopeViolation { reason: reason.into() }.into()
     }

@@ -36,6 +36,10 @@ pub enum Operation {
     DropIndexes,
     Drop,
     Watch,
+    CreateSearchIndex,
+    UpdateSearchIndex,
+    ListSearchIndexes,
+    DropSearchIndex,
 }
 
 impl Operation {
@@ -65,6 +69,10 @@ impl Operation {
             Self::DropIndexes => "drop_indexes",
             Self::Drop => "drop",
             Self::Watch => "watch",
+            Self::CreateSearchIndex => "create_search_index",
+            Self::UpdateSearchIndex => "update_search_index",
+            Self::ListSearchIndexes => "list_search_indexes",
+            Self::DropSearchIndex => "drop_search_index",
         }
     }
 }

@@ -54,6 +54,13 @@ impl Scope {
         self.shared.db.name()
     }
 
+    /// Round-trip time of a `ping` to the database.
+    pub async fn ping(&self) -> Result<std::time::Duration> {
+        let start = std::time::Instant::now();
+        self.shared.db.run_command(bson::doc! { "ping": 1 }).await?;
+        Ok(start.elapsed())
+    }
+
     /// Registers (or re-registers) an app, refusing it when another app
     /// already holds collections under its prefix (DESIGN §3).
     pub async fn register(&self, entry: AppEntry) -> Result<()> {

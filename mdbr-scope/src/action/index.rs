@@ -2,9 +2,10 @@
 
 use std::future::IntoFuture;
 
+use bson::Document;
 use futures_util::future::BoxFuture;
-use mongodb::IndexModel;
 use mongodb::results::{CreateIndexResult, CreateIndexesResult};
+use mongodb::{IndexModel, SearchIndexModel, SearchIndexType};
 
 use crate::collection::ScopedCollection;
 use crate::error::Result;
@@ -43,6 +44,57 @@ impl<T: Send + Sync> ScopedCollection<T> {
     /// Drops every index (but `_id`) of the app's own collection.
     pub fn drop_indexes(&self) -> DropIndex<'_, T> {
         DropIndex { coll: self, name: None }
+    }
+
+    /// Creates an Atlas Search or Vector Search index on the app's own
+    /// collection; the definition is extended so it can filter on `app_id`
+    /// (see `ScopeRules::prepare_search_index`). Returns the index name.
+    pub async fn create_search_index(&self, model: SearchIndexModel) -> Result<String> {
+        self.probe(Operation::CreateSearchIndex, None, None)
+            .run(async move {
+                let model = self.inner.rules.prepare_search_index(model)?;
+                Ok(self.inner.docs.create_search_index(model).await?)
+            })
+            .await
+    }
+
+    /// Replaces the definition of a search index (extended like a new one).
+    pub async fn update_search_index(
+        &self,
+        name: &str,
+        definition: Document,
+        vector: bool,
+    ) -> Result<()> {
+        self.probe(Operation::UpdateSearchIndex, None, None)
+            .run(async move {
+                let kind =
+                    if vector { SearchIndexType::VectorSearch } else { SearchIndexType::Search };
+                let model =
+                    SearchIndexModel::builder().definition(definition).index_type(kind).build();
+                let model = self.inner.rules.prepare_search_index(model)?;
+                self.inner.docs.update_search_index(name, model.definition).await?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Lists the search indexes of the app's own collection (`$listSearchIndexes`).
+    pub async fn list_search_indexes(&self) -> Result<Vec<Document>> {
+        use futures_util::TryStreamExt;
+        self.probe(Operation::ListSearchIndexes, None, None)
+            .run(async move { Ok(self.inner.docs.list_search_indexes().await?.try_collect().await?) })
+            .await
+    }
+
+    /// Drops a search index of the app's own collection.
+    pub async fn drop_search_index(&self, name: &str) -> Result<()> {
+        self.probe(Operation::DropSearchIndex, None, None)
+            .run(async move {
+                self.inner.rules.ensure_writable("drop_search_index")?;
+                self.inner.docs.drop_search_index(name).await?;
+                Ok(())
+            })
+            .await
     }
 
     /// Drops the app's own collection.

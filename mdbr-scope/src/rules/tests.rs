@@ -58,19 +58,13 @@ fn invalid(result: crate::error::Result<impl std::fmt::Debug>) -> String {
 fn filters() {
     let r = rules("shop");
     expect![[r#"{ "app_id": "shop" }"#]].assert_eq(&r.restrict_read(doc! {}).unwrap().to_string());
-    expect![[r#"{ "status": "open", "total": { "$gt": 10 }, "app_id": "shop" }"#]]
-        .assert_eq(
-            &r.restrict_read(doc! { "status": "open", "total": { "$gt": 10 } })
-                .unwrap()
-                .to_string(),
-        );
+    expect![[r#"{ "status": "open", "total": { "$gt": 10 }, "app_id": "shop" }"#]].assert_eq(
+        &r.restrict_read(doc! { "status": "open", "total": { "$gt": 10 } }).unwrap().to_string(),
+    );
     // A user's own `app_id` condition cannot widen the scope: both must hold.
-    expect![[r#"{ "$or": [{ "app_id": "other" }, { "x": 1 }], "app_id": "shop" }"#]]
-        .assert_eq(
-            &r.restrict_write(doc! { "$or": [{ "app_id": "other" }, { "x": 1 }] })
-                .unwrap()
-                .to_string(),
-        );
+    expect![[r#"{ "$or": [{ "app_id": "other" }, { "x": 1 }], "app_id": "shop" }"#]].assert_eq(
+        &r.restrict_write(doc! { "$or": [{ "app_id": "other" }, { "x": 1 }] }).unwrap().to_string(),
+    );
     // A top-level `app_id` of the user's own goes under `$and`: both must hold.
     expect![[r#"{ "app_id": "shop", "$and": [{ "app_id": "other" }] }"#]]
         .assert_eq(&r.restrict_read(doc! { "app_id": "other" }).unwrap().to_string());
@@ -353,5 +347,39 @@ fn manifests_become_registry_entries() {
     assert_eq!(entry.access, crate::registry::AppAccess::ReadOnly);
     let off = AppEntry::from(&m.clone().with_status(AppStatus::Inactive));
     assert_eq!(off.access, crate::registry::AppAccess::Disabled);
-    assert_eq!(AppEntry::from(&m.with_status(AppStatus::Draft)).access, crate::registry::AppAccess::ReadWrite);
+    assert_eq!(
+        AppEntry::from(&m.with_status(AppStatus::Draft)).access,
+        crate::registry::AppAccess::ReadWrite
+    );
+}
+
+#[test]
+fn search_indexes_can_filter_by_app() {
+    use mongodb::{SearchIndexModel, SearchIndexType};
+    let r = rules("shop");
+    let vector = SearchIndexModel::builder()
+        .name("v".to_owned())
+        .index_type(SearchIndexType::VectorSearch)
+        .definition(doc! { "fields": [ { "type": "vector", "path": "e", "numDimensions": 3, "similarity": "cosine" } ] })
+        .build();
+    expect![[r#"{ "fields": [{ "type": "vector", "path": "e", "numDimensions": 3, "similarity": "cosine" }, { "type": "filter", "path": "app_id" }] }"#]]
+        .assert_eq(&r.prepare_search_index(vector.clone()).unwrap().definition.to_string());
+    // Already declared: not added twice.
+    let again = r.prepare_search_index(r.prepare_search_index(vector).unwrap()).unwrap();
+    assert_eq!(again.definition.get_array("fields").unwrap().len(), 2);
+    let search = SearchIndexModel::builder()
+        .definition(
+            doc! { "mappings": { "dynamic": false, "fields": { "body": { "type": "string" } } } },
+        )
+        .build();
+    expect![[r#"{ "mappings": { "dynamic": false, "fields": { "body": { "type": "string" }, "app_id": { "type": "token" } } } }"#]]
+        .assert_eq(&r.prepare_search_index(search).unwrap().definition.to_string());
+    invalid(
+        r.prepare_search_index(
+            SearchIndexModel::builder()
+                .index_type(SearchIndexType::VectorSearch)
+                .definition(doc! {})
+                .build(),
+        ),
+    );
 }

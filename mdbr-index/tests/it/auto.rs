@@ -1,0 +1,81 @@
+//! AutoIndexManager: ESR index after the threshold, not before; the cap.
+
+use std::time::Duration;
+
+use mdbr_core::{AppSlug, AutoIndexes};
+use mdbr_index::{AutoIndexManager, auto_index_name};
+use mdbr_scope::bson::{Document, doc};
+
+use crate::app;
+
+async fn names(db: &mdbr_scope::ScopedDatabase, coll: &str) -> Vec<String> {
+    let mut n = db.collection::<Document>(coll).unwrap().list_index_names().await.unwrap();
+    n.sort();
+    n
+}
+
+async fn eventually(db: &mdbr_scope::ScopedDatabase, coll: &str, name: &str) -> bool {
+    for _ in 0..100 {
+        if names(db, coll).await.iter().any(|n| n == name) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn builds_the_esr_index_after_the_threshold_and_not_before() {
+    let (_t, scope, db) = app("shop").await;
+    let auto = AutoIndexManager::new(scope.clone());
+    let mut config = AutoIndexes::default();
+    config.threshold = 3;
+    auto.configure(AppSlug::parse("shop").unwrap(), config);
+    scope.add_observer(std::sync::Arc::new(auto.clone()));
+    let orders = db.collection::<Document>("orders").unwrap();
+    orders.insert_one(doc! { "status": "open", "total": 5, "created_at": 1 }).await.unwrap();
+    let query = || {
+        orders
+            .find(doc! { "total": { "$gt": 1 }, "status": "open" })
+            .sort(doc! { "created_at": -1 })
+    };
+    query().await.unwrap();
+    query().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(names(&db, "orders").await, vec!["_id_"], "built before the threshold");
+    query().await.unwrap();
+    let expected = "auto_status_1_created_at_-1_total_1";
+    assert_eq!(
+        auto_index_name(&[("status".into(), 1), ("created_at".into(), -1), ("total".into(), 1)]),
+        expected
+    );
+    assert!(eventually(&db, "orders", expected).await, "{:?}", names(&db, "orders").await);
+    let observed = auto.observed(&AppSlug::parse("shop").unwrap());
+    assert_eq!(observed.len(), 1);
+    assert_eq!(observed[0].2, 3);
+}
+
+#[tokio::test]
+async fn respects_the_per_collection_cap_and_existing_indexes() {
+    let (_t, scope, db) = app("shop").await;
+    let auto = AutoIndexManager::new(scope.clone());
+    let mut config = AutoIndexes::default();
+    config.threshold = 1;
+    config.max_per_collection = 1;
+    auto.configure(AppSlug::parse("shop").unwrap(), config);
+    scope.add_observer(std::sync::Arc::new(auto.clone()));
+    let c = db.collection::<Document>("c").unwrap();
+    c.insert_one(doc! { "a": 1, "b": 1, "z": 1 }).await.unwrap();
+    // An existing index already serves `{z: …}`: nothing is built for it.
+    c.create_index(
+        mdbr_scope::mongodb::IndexModel::builder().keys(doc! { "z": 1, "a": 1 }).build(),
+    )
+    .await
+    .unwrap();
+    c.find_one(doc! { "z": 1 }).await.unwrap();
+    c.find_one(doc! { "a": 1 }).await.unwrap();
+    assert!(eventually(&db, "c", "auto_a_1").await);
+    c.find_one(doc! { "b": 1 }).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(names(&db, "c").await, vec!["_id_", "auto_a_1", "z_1_a_1"]);
+}

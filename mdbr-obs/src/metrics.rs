@@ -1,0 +1,149 @@
+//! OpenTelemetry metrics under the `mdbr_` prefix, exported as Prometheus text.
+
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+use opentelemetry::metrics::{Counter, Histogram, MeterProvider};
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use prometheus::{Encoder, TextEncoder};
+
+use mdbr_scope::{OperationEvent, Outcome, QueryObserver};
+
+use crate::error::{Error, Result};
+
+/// Buckets for operation durations, in seconds (100 µs to 10 s).
+const DURATION_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0,
+];
+
+/// The runtime's metrics: one meter provider and its Prometheus registry.
+///
+/// As a [`QueryObserver`] it counts every scoped operation by app,
+/// collection, operation and outcome, and records its duration.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: prometheus::Registry,
+    provider: SdkMeterProvider,
+    db_operations: Counter<u64>,
+    db_duration: Histogram<f64>,
+    app_operations: Counter<u64>,
+    app_duration: Histogram<f64>,
+    index_builds: Counter<u64>,
+    registrations: Counter<u64>,
+}
+
+impl Metrics {
+    /// A fresh provider with its own Prometheus registry.
+    pub fn new() -> Result<Self> {
+        let registry = prometheus::Registry::new();
+        let exporter = opentelemetry_prometheus::exporter()
+            .with_registry(registry.clone())
+            .without_target_info()
+            .build()
+            .map_err(Error::Exporter)?;
+        let provider = SdkMeterProvider::builder().with_reader(exporter).build();
+        let meter = provider.meter("mdbr");
+        let seconds = |name: &'static str, description: &'static str| {
+            meter
+                .f64_histogram(name)
+                .with_description(description)
+                .with_unit("s")
+                .with_boundaries(DURATION_BUCKETS.to_vec())
+                .build()
+        };
+        Ok(Self {
+            db_operations: meter
+                .u64_counter("mdbr_db_operations")
+                .with_description(
+                    "Scoped database operations by app, collection, operation and outcome",
+                )
+                .build(),
+            db_duration: seconds(
+                "mdbr_db_operation_duration",
+                "Duration of scoped database operations",
+            ),
+            app_operations: meter
+                .u64_counter("mdbr_app_operations")
+                .with_description("Operations recorded by app code with record_operation")
+                .build(),
+            app_duration: seconds(
+                "mdbr_app_operation_duration",
+                "Duration of operations recorded by app code",
+            ),
+            index_builds: meter
+                .u64_counter("mdbr_index_builds")
+                .with_description("Index builds by app, collection, kind and outcome")
+                .build(),
+            registrations: meter
+                .u64_counter("mdbr_app_registrations")
+                .with_description("App registrations by app and outcome")
+                .build(),
+            registry,
+            provider,
+        })
+    }
+
+    /// Records an operation of app code (`name`), e.g. a page render.
+    pub fn record_operation(&self, app: &str, name: &str, duration: Duration, success: bool) {
+        let attrs = [
+            KeyValue::new("app", app.to_owned()),
+            KeyValue::new("operation", name.to_owned()),
+            KeyValue::new("outcome", if success { "success" } else { "failure" }),
+        ];
+        self.app_operations.add(1, &attrs);
+        self.app_duration.record(duration.as_secs_f64(), &attrs);
+    }
+
+    /// Records an index build (`kind`: `declared`, `auto`, `search`, …).
+    pub fn record_index_build(&self, app: &str, collection: &str, kind: &str, success: bool) {
+        self.index_builds.add(
+            1,
+            &[
+                KeyValue::new("app", app.to_owned()),
+                KeyValue::new("collection", collection.to_owned()),
+                KeyValue::new("kind", kind.to_owned()),
+                KeyValue::new("outcome", if success { "success" } else { "failure" }),
+            ],
+        );
+    }
+
+    /// Records an app registration.
+    pub fn record_registration(&self, app: &str, success: bool) {
+        self.registrations.add(
+            1,
+            &[
+                KeyValue::new("app", app.to_owned()),
+                KeyValue::new("outcome", if success { "success" } else { "failure" }),
+            ],
+        );
+    }
+
+    /// Every metric, in the Prometheus text exposition format.
+    pub fn render(&self) -> Result<String> {
+        let mut out = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut out).map_err(Error::Encode)?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// Flushes and stops the meter provider.
+    pub fn shutdown(&self) {
+        let _ = self.provider.shutdown();
+    }
+}
+
+impl QueryObserver for Metrics {
+    fn on_operation(&self, event: &OperationEvent) {
+        let attrs = [
+            KeyValue::new("app", event.app.to_string()),
+            KeyValue::new("collection", event.collection.to_string()),
+            KeyValue::new("operation", event.operation.as_str()),
+            KeyValue::new(
+                "outcome",
+                if matches!(event.outcome, Outcome::Success) { "success" } else { "failure" },
+            ),
+        ];
+        self.db_operations.add(1, &attrs);
+        self.db_duration.record(event.duration.as_secs_f64(), &attrs);
+    }
+}
