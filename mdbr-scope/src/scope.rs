@@ -54,6 +54,24 @@ impl Scope {
         self.shared.db.name()
     }
 
+    /// A runtime-internal collection (`_mdbr_apps`, `_mdbr_sessions`, …).
+    ///
+    /// Only names starting with `_mdbr_` are accepted: app slugs start with
+    /// a letter, so no app's physical collection can be reached this way, and
+    /// no app ever holds a `Scope`.
+    pub fn runtime_collection(&self, name: &str) -> Result<mongodb::Collection<bson::Document>> {
+        if !name.starts_with("_mdbr_")
+            || name.len() > 64
+            || name.contains('$')
+            || name.contains("..")
+        {
+            return Err(Error::invalid(format!(
+                "`{name}` is not a runtime collection name (they start with `_mdbr_`)"
+            )));
+        }
+        Ok(self.raw_collection(name))
+    }
+
     /// Round-trip time of a `ping` to the database.
     pub async fn ping(&self) -> Result<std::time::Duration> {
         let start = std::time::Instant::now();

@@ -1,0 +1,2 @@
+//! The `mdbr` command-line tool.
+fn main() {}

@@ -1,0 +1,192 @@
+//! Registration end to end: indexes, idempotence, drift, restart, status.
+
+use mdbr::scope::ErrorKind;
+use mdbr::scope::bson::{Document, doc};
+use mdbr::{Error, RegisterOptions};
+use serde_json::json;
+
+use crate::{builder, engine, manifest};
+
+fn shop() -> serde_json::Value {
+    json!({
+        "slug": "shop",
+        "name": "Shop",
+        "managed_indexes": {
+            "orders": [
+                { "name": "status_created", "type": "regular", "keys": { "status": 1, "created_at": -1 } },
+                { "name": "ref_unique", "type": "regular", "keys": { "ref": 1 }, "options": { "unique": true } }
+            ],
+            "sessions": [
+                { "name": "expiry", "type": "ttl", "keys": { "created_at": 1 }, "options": { "expireAfterSeconds": 60 } }
+            ]
+        },
+        "initial_data": { "settings": [ { "key": "theme", "value": "dark" } ] }
+    })
+}
+
+#[tokio::test]
+async fn register_builds_indexes_persists_and_is_idempotent() {
+    let (t, engine) = engine().await;
+    let report = engine.register_app(manifest(shop()), RegisterOptions::default()).await.unwrap();
+    assert_eq!(report.revision, 1);
+    assert_eq!(report.indexes.created.len(), 3, "{report:?}");
+    assert_eq!(report.seeded_documents, 1);
+    assert!(report.is_complete());
+    let db = engine.scoped_db("shop").unwrap();
+    let mut names = db.collection::<Document>("orders").unwrap().list_index_names().await.unwrap();
+    names.sort();
+    assert_eq!(names, vec!["_id_", "ref_unique", "status_created"]);
+    let stored =
+        t.db.collection::<Document>("_mdbr_apps")
+            .find_one(doc! { "_id": "shop" })
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(stored.get_i64("revision").ok(), Some(1));
+    assert_eq!(stored.get_str("status").ok(), Some("active"));
+
+    let again = engine.register_app(manifest(shop()), RegisterOptions::default()).await.unwrap();
+    assert_eq!(again.revision, 2);
+    assert!(again.indexes.created.is_empty(), "{again:?}");
+    assert_eq!(again.indexes.present.len(), 3);
+    assert_eq!(again.seeded_documents, 0, "initial data is only seeded into empty collections");
+    assert_eq!(
+        db.collection::<Document>("settings").unwrap().count_documents(doc! {}).await.unwrap(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn drift_is_reported_in_the_registration() {
+    let (_t, engine) = engine().await;
+    engine.register_app(manifest(shop()), RegisterOptions::default()).await.unwrap();
+    let mut changed = shop();
+    changed["managed_indexes"]["orders"][0]["keys"] = json!({ "status": 1 });
+    let report =
+        engine.register_app(manifest(changed.clone()), RegisterOptions::default()).await.unwrap();
+    assert_eq!(report.indexes.drifted, vec!["orders/status_created"]);
+    assert!(
+        report.warnings.iter().any(|w| w.contains("orders/status_created")),
+        "{:?}",
+        report.warnings
+    );
+    let report = engine
+        .register_app(
+            manifest(changed),
+            RegisterOptions::default().with_rebuild_drifted_indexes(true),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.indexes.rebuilt, vec!["orders/status_created"]);
+}
+
+#[tokio::test]
+async fn an_invalid_manifest_changes_nothing_and_lists_every_problem() {
+    let (t, engine) = engine().await;
+    let mut bad = manifest(shop());
+    bad.auto_indexes.threshold = 0;
+    bad.llm_config.max_retries = 99;
+    let err = engine.register_app(bad, RegisterOptions::default()).await.unwrap_err();
+    let Error::InvalidManifest { report, .. } = &err else { panic!("{err}") };
+    assert!(report.errors.len() >= 2, "{err}");
+    assert!(err.to_string().contains("/auto_indexes/threshold"), "{err}");
+    assert!(err.to_string().contains("/llm_config/max_retries"), "{err}");
+    assert!(engine.scoped_db("shop").is_err());
+    assert!(t.db.list_collection_names().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_restarted_engine_reloads_apps_and_their_collision_claims() {
+    let (t, engine) = engine().await;
+    engine.register_app(manifest(shop()), RegisterOptions::default()).await.unwrap();
+    engine
+        .register_app(
+            manifest(json!({ "slug": "click", "name": "Click" })),
+            RegisterOptions::default(),
+        )
+        .await
+        .unwrap();
+    engine
+        .scoped_db("click")
+        .unwrap()
+        .collection::<Document>("tracker_data")
+        .unwrap()
+        .insert_one(doc! {})
+        .await
+        .unwrap();
+    drop(engine);
+
+    let restarted = builder(&t).build().await.unwrap();
+    assert_eq!(
+        restarted.apps().iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        vec!["click", "shop"]
+    );
+    let db = restarted.scoped_db("shop").unwrap();
+    assert_eq!(
+        db.collection::<Document>("settings").unwrap().count_documents(doc! {}).await.unwrap(),
+        1
+    );
+    // `click_tracker` would own `click_tracker_data`, which `click` already holds.
+    let err = restarted
+        .register_app(
+            manifest(json!({ "slug": "click_tracker", "name": "CT" })),
+            RegisterOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Scope(e) if matches!(e.kind(), ErrorKind::Collision { .. })),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn status_is_enforced() {
+    let (_t, engine) = engine().await;
+    let mut archived = shop();
+    archived["status"] = json!("archived");
+    engine.register_app(manifest(shop()), RegisterOptions::default()).await.unwrap();
+    engine.register_app(manifest(archived), RegisterOptions::default()).await.unwrap();
+    let db = engine.scoped_db("shop").unwrap();
+    let settings = db.collection::<Document>("settings").unwrap();
+    assert_eq!(settings.count_documents(doc! {}).await.unwrap(), 1);
+    let err = settings.insert_one(doc! { "x": 1 }).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::AccessDenied { .. }), "{err}");
+    let mut inactive = shop();
+    inactive["status"] = json!("inactive");
+    engine.register_app(manifest(inactive), RegisterOptions::default()).await.unwrap();
+    let err = engine.scoped_db("shop").unwrap_err();
+    assert!(
+        matches!(&err, Error::Scope(e) if matches!(e.kind(), ErrorKind::AccessDenied { .. })),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn many_apps_register_concurrently() {
+    let (_t, engine) = engine().await;
+    let manifests: Vec<_> = (0..20)
+        .map(|i| manifest(json!({ "slug": format!("app{i}"), "name": "A",
+            "managed_indexes": { "items": [ { "name": "k", "type": "regular", "keys": { "k": 1 } } ] } })))
+        .collect();
+    let results = engine.register_apps(manifests, RegisterOptions::default()).await;
+    assert!(
+        results.iter().all(|r| r.as_ref().map(|r| r.indexes.created.len() == 1).unwrap_or(false)),
+        "{results:?}"
+    );
+    assert_eq!(engine.apps().len(), 20);
+}
+
+#[tokio::test]
+async fn unreachable_database_fails_fast_with_a_clear_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let start = std::time::Instant::now();
+    let err = mdbr::RuntimeEngine::builder()
+        .mongo_uri(format!("mongodb://127.0.0.1:{port}/?directConnection=true"))
+        .server_selection_timeout(std::time::Duration::from_millis(500))
+        .build()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unreachable { .. }), "{err}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
+}
