@@ -217,10 +217,9 @@ impl QueryObserver for AutoIndexManager {
             return;
         }
         let config = self.config(&event.app);
-        if !config.enabled {
-            return;
-        }
         let Some(candidate) = Candidate::of(event) else { return };
+        // Shapes are counted even when automatic builds are off, so
+        // `mdbr index suggest` can still show them.
         let trigger = {
             let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
             let n = state
@@ -230,7 +229,7 @@ impl QueryObserver for AutoIndexManager {
                 .entry(candidate.clone())
                 .or_insert(0);
             *n += 1;
-            let reached = *n >= config.threshold;
+            let reached = config.enabled && *n >= config.threshold;
             reached && state.handled.insert((event.physical.clone(), candidate.clone()))
         };
         if !trigger {

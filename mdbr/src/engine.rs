@@ -20,6 +20,9 @@ use crate::apps_store::AppsStore;
 use crate::error::{Error, Result};
 use crate::health_checks::IndexReadinessCheck;
 
+/// Where the observed query shapes of every app are kept for `mdbr index suggest`.
+pub const SHAPES_COLLECTION: &str = "_mdbr_query_shapes";
+
 /// The default database name when neither the builder nor `MDBR_DB_NAME` sets one.
 pub const DEFAULT_DB_NAME: &str = "mdbr";
 
@@ -161,6 +164,7 @@ impl RuntimeEngineBuilder {
             }),
         };
         engine.reload().await?;
+        engine.spawn_shape_flusher();
         Ok(engine)
     }
 }
@@ -259,11 +263,63 @@ impl RuntimeEngine {
 
     /// Stops background work, closes connections and stops the embedded engine.
     pub async fn shutdown(&self) {
+        if let Err(e) = self.flush_query_shapes().await {
+            tracing::debug!(error = %e, "could not store query shapes at shutdown");
+        }
         self.inner.metrics.shutdown();
         self.inner.client.clone().shutdown().await;
         if let Some(server) = self.inner.lite.lock().await.take() {
             server.shutdown().await;
         }
+    }
+
+    /// Writes the query shapes AutoIndexManager has counted to
+    /// `_mdbr_query_shapes` (one document per app), where `mdbr index
+    /// suggest` reads them. Runs every 10 s in the background and at shutdown.
+    pub async fn flush_query_shapes(&self) -> Result<()> {
+        let coll = self.inner.scope.runtime_collection(SHAPES_COLLECTION)?;
+        for app in self.apps() {
+            let shapes: Vec<bson::Document> = self
+                .inner
+                .auto
+                .observed(&app)
+                .into_iter()
+                .map(|(collection, candidate, count)| {
+                    let keys: Vec<bson::Bson> = candidate
+                        .keys()
+                        .into_iter()
+                        .map(|(f, d)| bson::Bson::Array(vec![f.into(), d.into()]))
+                        .collect();
+                    bson::doc! { "collection": collection, "keys": keys, "count": i64::from(count) }
+                })
+                .collect();
+            if shapes.is_empty() {
+                continue;
+            }
+            coll.replace_one(
+                bson::doc! { "_id": app.as_str() },
+                bson::doc! { "_id": app.as_str(), "shapes": shapes, "updated_at": bson::DateTime::now() },
+            )
+            .upsert(true)
+            .await
+            .map_err(mdbr_scope::Error::from)?;
+        }
+        Ok(())
+    }
+
+    fn spawn_shape_flusher(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(10));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { return };
+                if let Err(e) = (RuntimeEngine { inner }).flush_query_shapes().await {
+                    tracing::debug!(error = %e, "could not store query shapes");
+                }
+            }
+        });
     }
 
     /// Reloads the registered apps from `_mdbr_apps` into the registry.

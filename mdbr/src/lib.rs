@@ -35,7 +35,9 @@ mod register;
 mod router;
 
 pub use apps_store::APPS_COLLECTION;
-pub use engine::{DEFAULT_DATA_DIR, DEFAULT_DB_NAME, RuntimeEngine, RuntimeEngineBuilder};
+pub use engine::{
+    DEFAULT_DATA_DIR, DEFAULT_DB_NAME, RuntimeEngine, RuntimeEngineBuilder, SHAPES_COLLECTION,
+};
 pub use error::{Error, Result};
 pub use mdbr_core::{AppSlug, CollectionName, Manifest};
 pub use mdbr_scope::{ScopedCollection, ScopedDatabase};
