@@ -186,7 +186,9 @@ async fn ensure_regular(
 fn same_spec(current: &IndexModel, declared: &IndexModel, kind: IndexType) -> bool {
     let (co, dopt) =
         (current.options.clone().unwrap_or_default(), declared.options.clone().unwrap_or_default());
-    let keys_match = if kind == IndexType::Text {
+    // mongod lists a text index as `{_fts: "text", _ftsx: 1}` plus `weights`;
+    // a server that lists the declared keys is compared on the keys.
+    let keys_match = if kind == IndexType::Text && current.keys.contains_key("_fts") {
         let mut declared_fields: Vec<&String> = declared
             .keys
             .iter()

@@ -20,9 +20,18 @@ pub(crate) struct ConnInfo {
 }
 
 /// Runs a command against `db` and returns the reply document (`ok: 1` or an error reply).
-pub(crate) fn execute(engine: &mut Engine, db: &str, cmd: &Document, conn: &ConnInfo) -> Document {
+pub(crate) fn execute(
+    engine: &mut Engine,
+    db: &str,
+    mut cmd: Document,
+    conn: &ConnInfo,
+) -> Document {
     engine.ops.command += 1;
-    let result = dispatch(engine, db, cmd, conn);
+    let result = if command_name(&cmd) == "insert" {
+        crud::insert(engine, db, &mut cmd)
+    } else {
+        dispatch(engine, db, &cmd, conn)
+    };
     let flushed = engine.flush();
     match (result, flushed) {
         (Ok(mut reply), Ok(())) => {
@@ -57,7 +66,6 @@ fn dispatch(engine: &mut Engine, db: &str, cmd: &Document, conn: &ConnInfo) -> C
         "getCmdLineOpts" => Ok(doc! { "argv": ["mdbr-lite"], "parsed": {} }),
         "getParameter" => Ok(handshake::get_parameter(cmd)),
         "listCommands" => Ok(handshake::list_commands()),
-        "insert" => crud::insert(engine, db, cmd),
         "find" => crud::find(engine, db, cmd),
         "getMore" => crud::get_more(engine, db, cmd),
         "killCursors" => crud::kill_cursors(engine, db, cmd),
@@ -89,7 +97,10 @@ pub(crate) fn coll_arg(cmd: &Document) -> CmdResult<String> {
         Some(Bson::String(s)) if !s.is_empty() => Ok(s.clone()),
         _ => Err(CommandError::new(
             code::INVALID_NAMESPACE,
-            format!("collection name has invalid type {}", cmd.get(name).map(crate::value::type_alias).unwrap_or("missing")),
+            format!(
+                "collection name has invalid type {}",
+                cmd.get(name).map(crate::value::type_alias).unwrap_or("missing")
+            ),
         )),
     }
 }

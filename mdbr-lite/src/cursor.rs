@@ -54,7 +54,7 @@ fn take_batch(docs: &mut VecDeque<Document>, limit: Option<usize>) -> Vec<Bson> 
 }
 
 fn approx_size(d: &Document) -> usize {
-    d.to_vec().map(|v| v.len()).unwrap_or(1024)
+    crate::value::doc_size(d)
 }
 
 impl CursorTable {
@@ -72,14 +72,19 @@ impl CursorTable {
         if q.is_empty() || single_batch {
             return (first, 0);
         }
-        self.next += 1;
+        self.next = self.next.wrapping_add(1).max(1);
         let id = self.next;
         self.map.insert(id, Cursor { ns: ns.to_string(), docs: q, last_used: Instant::now() });
         (first, id)
     }
 
     /// The next batch of cursor `id`: `None` when there is no such cursor on `ns`.
-    pub(crate) fn next_batch(&mut self, id: i64, ns: &str, batch_size: Option<usize>) -> Option<(Vec<Bson>, i64)> {
+    pub(crate) fn next_batch(
+        &mut self,
+        id: i64,
+        ns: &str,
+        batch_size: Option<usize>,
+    ) -> Option<(Vec<Bson>, i64)> {
         self.expire();
         let c = self.map.get_mut(&id)?;
         if c.ns != ns {

@@ -29,6 +29,7 @@ pub(crate) struct OpCounters {
 pub(crate) struct Engine {
     dbs: BTreeMap<String, BTreeMap<String, Collection>>,
     storage: Box<dyn Storage>,
+    persistent: bool,
     pending: Vec<StorageOp>,
     pub(crate) cursors: CursorTable,
     pub(crate) started: Instant,
@@ -44,8 +45,14 @@ fn ns_of(db: &str, coll: &str) -> String {
 
 /// Checks a database name.
 pub(crate) fn check_db_name(db: &str) -> CmdResult<()> {
-    if db.is_empty() || db.len() > 63 || db.chars().any(|c| matches!(c, '/' | '\\' | '.' | ' ' | '"' | '$' | '\0')) {
-        return Err(CommandError::new(code::INVALID_NAMESPACE, format!("Invalid database name: '{db}'")));
+    if db.is_empty()
+        || db.len() > 63
+        || db.chars().any(|c| matches!(c, '/' | '\\' | '.' | ' ' | '"' | '$' | '\0'))
+    {
+        return Err(CommandError::new(
+            code::INVALID_NAMESPACE,
+            format!("Invalid database name: '{db}'"),
+        ));
     }
     Ok(())
 }
@@ -54,7 +61,10 @@ pub(crate) fn check_db_name(db: &str) -> CmdResult<()> {
 pub(crate) fn check_coll_name(db: &str, coll: &str) -> CmdResult<()> {
     check_db_name(db)?;
     if coll.is_empty() || coll.contains('$') || coll.contains('\0') || coll.starts_with('.') {
-        return Err(CommandError::new(code::INVALID_NAMESPACE, format!("Invalid collection name: {coll}")));
+        return Err(CommandError::new(
+            code::INVALID_NAMESPACE,
+            format!("Invalid collection name: {coll}"),
+        ));
     }
     Ok(())
 }
@@ -68,9 +78,11 @@ impl Engine {
             let c = Collection::from_meta(&lc.ns, &lc.meta, lc.docs)?;
             dbs.entry(db.to_string()).or_default().insert(coll.to_string(), c);
         }
+        let persistent = storage.is_persistent();
         Ok(Self {
             dbs,
             storage,
+            persistent,
             pending: Vec::new(),
             cursors: CursorTable::default(),
             started: Instant::now(),
@@ -78,8 +90,24 @@ impl Engine {
         })
     }
 
+    /// The encoding of a document to persist (`None` in memory), checking its size.
+    fn encode_checked(&self, d: &Document) -> CmdResult<Option<Vec<u8>>> {
+        if self.persistent {
+            return encode_checked(d).map(Some);
+        }
+        let size = crate::value::doc_size(d);
+        if size > MAX_DOC_SIZE {
+            return Err(too_large(size));
+        }
+        Ok(None)
+    }
+
     /// Persists everything recorded since the last flush.
     pub(crate) fn flush(&mut self) -> CmdResult<()> {
+        if !self.persistent {
+            self.pending.clear();
+            return Ok(());
+        }
         if self.pending.is_empty() {
             return Ok(());
         }
@@ -124,7 +152,10 @@ impl Engine {
             if existing.options == options {
                 return Ok(());
             }
-            return Err(CommandError::new(code::NAMESPACE_EXISTS, format!("Collection {db}.{name} already exists.")));
+            return Err(CommandError::new(
+                code::NAMESPACE_EXISTS,
+                format!("Collection {db}.{name} already exists."),
+            ));
         }
         let c = Collection::new(options);
         self.pending.push(StorageOp::PutCollection { ns: ns_of(db, name), meta: c.meta() });
@@ -151,13 +182,24 @@ impl Engine {
     }
 
     /// Renames a collection (possibly across databases).
-    pub(crate) fn rename(&mut self, from: (&str, &str), to: (&str, &str), drop_target: bool) -> CmdResult<()> {
+    pub(crate) fn rename(
+        &mut self,
+        from: (&str, &str),
+        to: (&str, &str),
+        drop_target: bool,
+    ) -> CmdResult<()> {
         check_coll_name(to.0, to.1)?;
         if self.coll(from.0, from.1).is_none() {
-            return Err(CommandError::new(code::NAMESPACE_NOT_FOUND, "Source collection does not exist"));
+            return Err(CommandError::new(
+                code::NAMESPACE_NOT_FOUND,
+                "Source collection does not exist",
+            ));
         }
         if from == to {
-            return Err(CommandError::new(code::ILLEGAL_OPERATION, "Can't rename a collection to itself"));
+            return Err(CommandError::new(
+                code::ILLEGAL_OPERATION,
+                "Can't rename a collection to itself",
+            ));
         }
         if self.coll(to.0, to.1).is_some() {
             if !drop_target {
@@ -166,13 +208,20 @@ impl Engine {
             self.drop_coll(to.0, to.1);
         }
         let Some(c) = self.dbs.get_mut(from.0).and_then(|m| m.remove(from.1)) else {
-            return Err(CommandError::new(code::NAMESPACE_NOT_FOUND, "Source collection does not exist"));
+            return Err(CommandError::new(
+                code::NAMESPACE_NOT_FOUND,
+                "Source collection does not exist",
+            ));
         };
         self.pending.push(StorageOp::DropCollection { ns: ns_of(from.0, from.1) });
         let ns = ns_of(to.0, to.1);
         self.pending.push(StorageOp::PutCollection { ns: ns.clone(), meta: c.meta() });
         for (rid, d) in c.iter() {
-            self.pending.push(StorageOp::PutDoc { ns: ns.clone(), rid: *rid, bytes: d.to_vec().unwrap_or_default() });
+            self.pending.push(StorageOp::PutDoc {
+                ns: ns.clone(),
+                rid: *rid,
+                bytes: d.to_vec().unwrap_or_default(),
+            });
         }
         self.dbs.entry(to.0.to_string()).or_default().insert(to.1.to_string(), c);
         Ok(())
@@ -181,21 +230,31 @@ impl Engine {
     /// Inserts a document (adding `_id` if missing), creating the collection if needed.
     pub(crate) fn insert(&mut self, db: &str, name: &str, mut d: Document) -> CmdResult<()> {
         prepare_new_doc(&mut d)?;
-        let bytes = encode_checked(&d)?;
+        let bytes = self.encode_checked(&d)?;
         let ns = ns_of(db, name);
         let c = self.ensure_coll(db, name)?;
         let rid = c.insert(&ns, d)?;
-        self.pending.push(StorageOp::PutDoc { ns, rid, bytes });
+        if let Some(bytes) = bytes {
+            self.pending.push(StorageOp::PutDoc { ns, rid, bytes });
+        }
         Ok(())
     }
 
     /// Replaces the document at `rid`.
-    pub(crate) fn replace(&mut self, db: &str, name: &str, rid: RecordId, d: Document) -> CmdResult<()> {
-        let bytes = encode_checked(&d)?;
+    pub(crate) fn replace(
+        &mut self,
+        db: &str,
+        name: &str,
+        rid: RecordId,
+        d: Document,
+    ) -> CmdResult<()> {
+        let bytes = self.encode_checked(&d)?;
         let ns = ns_of(db, name);
         let c = self.ensure_coll(db, name)?;
         c.replace(&ns, rid, d)?;
-        self.pending.push(StorageOp::PutDoc { ns, rid, bytes });
+        if let Some(bytes) = bytes {
+            self.pending.push(StorageOp::PutDoc { ns, rid, bytes });
+        }
         Ok(())
     }
 
@@ -208,7 +267,12 @@ impl Engine {
     }
 
     /// Adds an index; `Ok(false)` when it already existed.
-    pub(crate) fn create_index(&mut self, db: &str, name: &str, spec: IndexSpec) -> CmdResult<bool> {
+    pub(crate) fn create_index(
+        &mut self,
+        db: &str,
+        name: &str,
+        spec: IndexSpec,
+    ) -> CmdResult<bool> {
         let ns = ns_of(db, name);
         let c = self.ensure_coll(db, name)?;
         let created = c.add_index(&ns, spec)?;
@@ -222,11 +286,9 @@ impl Engine {
     /// Drops an index by name.
     pub(crate) fn drop_index(&mut self, db: &str, name: &str, index: &str) -> CmdResult<()> {
         let ns = ns_of(db, name);
-        let c = self
-            .dbs
-            .get_mut(db)
-            .and_then(|m| m.get_mut(name))
-            .ok_or_else(|| CommandError::new(code::NAMESPACE_NOT_FOUND, format!("ns not found {ns}")))?;
+        let c = self.dbs.get_mut(db).and_then(|m| m.get_mut(name)).ok_or_else(|| {
+            CommandError::new(code::NAMESPACE_NOT_FOUND, format!("ns not found {ns}"))
+        })?;
         c.drop_index(index)?;
         let meta = c.meta();
         self.pending.push(StorageOp::PutCollection { ns, meta });
@@ -238,7 +300,11 @@ impl Engine {
         let mut doomed: Vec<(String, String, RecordId)> = Vec::new();
         for (db, colls) in &self.dbs {
             for (name, c) in colls {
-                for ix in c.indexes.iter().filter(|i| i.spec.expire_after_seconds.is_some() && i.spec.fields.len() == 1) {
+                for ix in c
+                    .indexes
+                    .iter()
+                    .filter(|i| i.spec.expire_after_seconds.is_some() && i.spec.fields.len() == 1)
+                {
                     let secs = ix.spec.expire_after_seconds.unwrap_or(i64::MAX);
                     let field = &ix.spec.fields[0];
                     for (rid, d) in c.iter() {
@@ -250,10 +316,10 @@ impl Engine {
                                 _ => None,
                             })
                             .min();
-                        if let Some(t) = earliest {
-                            if t.saturating_add(secs.saturating_mul(1000)) <= now_ms {
-                                doomed.push((db.clone(), name.clone(), *rid));
-                            }
+                        if let Some(t) = earliest
+                            && t.saturating_add(secs.saturating_mul(1000)) <= now_ms
+                        {
+                            doomed.push((db.clone(), name.clone(), *rid));
                         }
                     }
                 }
@@ -283,6 +349,9 @@ pub(crate) fn prepare_new_doc(d: &mut Document) -> CmdResult<()> {
             return Err(CommandError::new(code::INVALID_ID_FIELD, "can't use a undefined for _id"));
         }
         _ => {}
+    }
+    if d.keys().next().map(String::as_str) == Some("_id") {
+        return Ok(());
     }
     let id = d.remove("_id").unwrap_or_else(|| Bson::ObjectId(bson::oid::ObjectId::new()));
     let mut out = Document::new();
@@ -319,12 +388,17 @@ fn check_value_names(v: &Bson, depth: usize) -> CmdResult<()> {
 }
 
 fn encode_checked(d: &Document) -> CmdResult<Vec<u8>> {
-    let bytes = d.to_vec().map_err(|e| CommandError::bad_value(format!("cannot encode document: {e}")))?;
+    let bytes =
+        d.to_vec().map_err(|e| CommandError::bad_value(format!("cannot encode document: {e}")))?;
     if bytes.len() > MAX_DOC_SIZE {
-        return Err(CommandError::new(
-            code::BSON_OBJECT_TOO_LARGE,
-            format!("object to insert too large. size in bytes: {}, max size: {MAX_DOC_SIZE}", bytes.len()),
-        ));
+        return Err(too_large(bytes.len()));
     }
     Ok(bytes)
+}
+
+fn too_large(size: usize) -> CommandError {
+    CommandError::new(
+        code::BSON_OBJECT_TOO_LARGE,
+        format!("object to insert too large. size in bytes: {size}, max size: {MAX_DOC_SIZE}"),
+    )
 }

@@ -28,7 +28,8 @@ pub(crate) struct IndexSpec {
 }
 
 /// Options compared when an index with the same key or name is created again.
-const COMPARED_OPTIONS: &[&str] = &["unique", "sparse", "partialFilterExpression", "expireAfterSeconds", "collation"];
+const COMPARED_OPTIONS: &[&str] =
+    &["unique", "sparse", "partialFilterExpression", "expireAfterSeconds", "collation"];
 
 impl IndexSpec {
     /// The `_id_` index.
@@ -50,42 +51,71 @@ impl IndexSpec {
     pub(crate) fn parse(spec: &Document) -> CmdResult<Self> {
         let key = match spec.get("key") {
             Some(Bson::Document(k)) if !k.is_empty() => k.clone(),
-            Some(Bson::Document(_)) => return Err(CommandError::new(67, "Index keys cannot be empty.")),
-            _ => return Err(CommandError::failed_to_parse("The 'key' field is a required property of an index specification")),
+            Some(Bson::Document(_)) => {
+                return Err(CommandError::new(67, "Index keys cannot be empty."));
+            }
+            _ => {
+                return Err(CommandError::failed_to_parse(
+                    "The 'key' field is a required property of an index specification",
+                ));
+            }
         };
         let mut fields = Vec::new();
         let mut default_name = Vec::new();
         for (f, dir) in &key {
-            if f.is_empty() || f.split('.').any(|p| p.is_empty() || p.starts_with('$')) && f != "$**" {
-                return Err(CommandError::new(67, format!("Index key contains an illegal field name: {f}")));
+            if f.is_empty()
+                || f.split('.').any(|p| p.is_empty() || p.starts_with('$')) && f != "$**"
+            {
+                return Err(CommandError::new(
+                    67,
+                    format!("Index key contains an illegal field name: {f}"),
+                ));
             }
             let dir_text = match dir {
                 Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) | Bson::Decimal128(_) => {
                     let d = crate::value::as_f64(dir).unwrap_or(0.0);
                     if d == 0.0 {
-                        return Err(CommandError::new(67, format!("Values in the index key pattern can't be 0: {f}")));
+                        return Err(CommandError::new(
+                            67,
+                            format!("Values in the index key pattern can't be 0: {f}"),
+                        ));
                     }
                     match dir {
                         Bson::Double(x) if x.fract() != 0.0 => x.to_string(),
                         _ => (d as i64).to_string(),
                     }
                 }
-                Bson::String(s) if matches!(s.as_str(), "text" | "2dsphere" | "2d" | "hashed") => s.clone(),
-                _ => return Err(CommandError::new(67, format!("Unknown index plugin or bad key value for {f}"))),
+                Bson::String(s) if matches!(s.as_str(), "text" | "2dsphere" | "2d" | "hashed") => {
+                    s.clone()
+                }
+                _ => {
+                    return Err(CommandError::new(
+                        67,
+                        format!("Unknown index plugin or bad key value for {f}"),
+                    ));
+                }
             };
             fields.push(f.clone());
             default_name.push(format!("{f}_{dir_text}"));
         }
         let name = match spec.get("name") {
             Some(Bson::String(n)) if !n.is_empty() => n.clone(),
-            Some(_) => return Err(CommandError::type_mismatch("The field 'name' must be a non-empty string")),
+            Some(_) => {
+                return Err(CommandError::type_mismatch(
+                    "The field 'name' must be a non-empty string",
+                ));
+            }
             None => default_name.join("_"),
         };
         let unique = spec.get("unique").is_some_and(crate::value::truthy);
         let sparse = spec.get("sparse").is_some_and(crate::value::truthy);
         let partial = match spec.get("partialFilterExpression") {
             Some(Bson::Document(d)) => Some(d.clone()),
-            Some(_) => return Err(CommandError::type_mismatch("partialFilterExpression must be an object")),
+            Some(_) => {
+                return Err(CommandError::type_mismatch(
+                    "partialFilterExpression must be an object",
+                ));
+            }
             None => None,
         };
         let partial_filter = match &partial {
@@ -94,12 +124,17 @@ impl IndexSpec {
         };
         let expire_after_seconds = match spec.get("expireAfterSeconds") {
             Some(v) => Some(crate::value::as_i64(v).ok_or_else(|| {
-                CommandError::new(code::INVALID_OPTIONS, "TTL index 'expireAfterSeconds' option must be numeric")
+                CommandError::new(
+                    code::INVALID_OPTIONS,
+                    "TTL index 'expireAfterSeconds' option must be numeric",
+                )
             })?),
             None => None,
         };
         if name == "_id_" && key != doc! { "_id": 1 } {
-            return Err(CommandError::bad_value("The index name '_id_' is reserved for the _id index"));
+            return Err(CommandError::bad_value(
+                "The index name '_id_' is reserved for the _id index",
+            ));
         }
         let mut options = Document::new();
         for (k, v) in spec {
@@ -107,7 +142,17 @@ impl IndexSpec {
                 options.insert(k.clone(), v.clone());
             }
         }
-        Ok(Self { name, key, fields, unique, sparse, partial, partial_filter, expire_after_seconds, options })
+        Ok(Self {
+            name,
+            key,
+            fields,
+            unique,
+            sparse,
+            partial,
+            partial_filter,
+            expire_after_seconds,
+            options,
+        })
     }
 
     /// The spec as `listIndexes` shows it.
@@ -134,15 +179,17 @@ impl IndexSpec {
 
     /// Whether the index can serve any query on its first field (it holds every document).
     pub(crate) fn is_complete(&self) -> bool {
-        !self.sparse && self.partial.is_none() && self.key.values().all(|v| !matches!(v, Bson::String(_)))
+        !self.sparse
+            && self.partial.is_none()
+            && self.key.values().all(|v| !matches!(v, Bson::String(_)))
     }
 
     /// The keys `doc` produces, or `None` when the document is not in the index.
     pub(crate) fn keys_for(&self, doc: &Document) -> Option<Vec<Vec<OrdBson>>> {
-        if let Some(f) = &self.partial_filter {
-            if !f.matches(doc) {
-                return None;
-            }
+        if let Some(f) = &self.partial_filter
+            && !f.matches(doc)
+        {
+            return None;
         }
         let mut per_field: Vec<Vec<Bson>> = Vec::with_capacity(self.fields.len());
         let mut any_present = false;
@@ -232,17 +279,35 @@ impl Index {
         }
         CommandError::new(
             code::DUPLICATE_KEY,
-            format!("E11000 duplicate key error collection: {ns} index: {} dup key: {{ {} }}", self.spec.name, shown.join(", ")),
+            format!(
+                "E11000 duplicate key error collection: {ns} index: {} dup key: {{ {} }}",
+                self.spec.name,
+                shown.join(", ")
+            ),
         )
         .with_extra(doc! { "keyPattern": self.spec.key.clone(), "keyValue": kv })
     }
 
     /// Record ids whose first key component lies in `[lo, hi]`, in index order, without repeats.
     pub(crate) fn scan(&self, lo: Bound<&Bson>, hi: Bound<&Bson>) -> Vec<RecordId> {
+        self.scan_prefix(lo, hi, &[])
+    }
+
+    /// Like [`Index::scan`], with equality values for the fields after the first (used when the
+    /// first field is itself an equality, i.e. `lo == hi`).
+    pub(crate) fn scan_prefix(
+        &self,
+        lo: Bound<&Bson>,
+        hi: Bound<&Bson>,
+        rest: &[Bson],
+    ) -> Vec<RecordId> {
         let n = self.spec.fields.len();
         let pad = |v: &Bson, fill: Bson| {
             let mut k = vec![OrdBson(v.clone())];
-            k.extend((1..n).map(|_| OrdBson(fill.clone())));
+            k.extend(rest.iter().take(n.saturating_sub(1)).map(|x| OrdBson(x.clone())));
+            while k.len() < n {
+                k.push(OrdBson(fill.clone()));
+            }
             k
         };
         let lower = match lo {
@@ -256,13 +321,18 @@ impl Index {
             Bound::Excluded(v) => Bound::Excluded((pad(v, Bson::MinKey), 0)),
         };
         let both_included = matches!((&lower, &upper), (Bound::Included(_), Bound::Included(_)));
-        if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) = (&lower, &upper) {
-            if a > b || (a == b && !both_included) {
-                return Vec::new();
-            }
+        if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) =
+            (&lower, &upper)
+            && (a > b || (a == b && !both_included))
+        {
+            return Vec::new();
         }
         let mut seen = std::collections::HashSet::new();
-        self.entries.range((lower, upper)).filter(|(_, r)| seen.insert(*r)).map(|(_, r)| *r).collect()
+        self.entries
+            .range((lower, upper))
+            .filter(|(_, r)| seen.insert(*r))
+            .map(|(_, r)| *r)
+            .collect()
     }
 
     /// Every record id in index order, without repeats.

@@ -46,7 +46,9 @@ fn flatten(prefix: &str, spec: &Document, out: &mut Vec<(String, Bson)>) {
     for (k, v) in spec {
         let full = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
         match v {
-            Bson::Document(d) if !d.is_empty() && !d.keys().next().is_some_and(|x| x.starts_with('$')) => {
+            Bson::Document(d)
+                if !d.is_empty() && !d.keys().next().is_some_and(|x| x.starts_with('$')) =>
+            {
                 flatten(&full, d, out);
             }
             other => out.push((full, other.clone())),
@@ -59,20 +61,33 @@ impl Projection {
     pub(crate) fn new(spec: &Document, find: bool) -> CmdResult<Self> {
         let mut flat = Vec::new();
         flatten("", spec, &mut flat);
-        let mut p = Projection { inclusion: false, include_id: true, tree: Tree::default(), extras: Vec::new(), computed: Vec::new() };
+        let mut p = Projection {
+            inclusion: false,
+            include_id: true,
+            tree: Tree::default(),
+            extras: Vec::new(),
+            computed: Vec::new(),
+        };
         let mut saw_include: Option<String> = None;
         let mut saw_exclude: Option<String> = None;
         for (k, v) in flat {
             if let Some(base) = k.strip_suffix(".$") {
                 if !find {
-                    return Err(CommandError::new(31324, "Cannot use positional projection in aggregation projection"));
+                    return Err(CommandError::new(
+                        31324,
+                        "Cannot use positional projection in aggregation projection",
+                    ));
                 }
                 p.extras.push((base.to_string(), Extra::Positional));
                 saw_include.get_or_insert(k.clone());
                 continue;
             }
             match &v {
-                Bson::Boolean(_) | Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) | Bson::Decimal128(_) => {
+                Bson::Boolean(_)
+                | Bson::Int32(_)
+                | Bson::Int64(_)
+                | Bson::Double(_)
+                | Bson::Decimal128(_) => {
                     let on = crate::value::truthy(&v);
                     if k == "_id" {
                         p.include_id = on;
@@ -87,21 +102,34 @@ impl Projection {
                 Bson::Document(d) if find && d.contains_key("$slice") => {
                     let (skip, n) = match d.get("$slice") {
                         Some(Bson::Array(a)) if a.len() == 2 => {
-                            let s = crate::value::as_i64(&a[0]).ok_or_else(|| CommandError::bad_value("$slice takes numbers"))?;
-                            let n = crate::value::as_i64(&a[1]).ok_or_else(|| CommandError::bad_value("$slice takes numbers"))?;
+                            let s = crate::value::as_i64(&a[0])
+                                .ok_or_else(|| CommandError::bad_value("$slice takes numbers"))?;
+                            let n = crate::value::as_i64(&a[1])
+                                .ok_or_else(|| CommandError::bad_value("$slice takes numbers"))?;
                             if n <= 0 {
-                                return Err(CommandError::bad_value("$slice limit must be positive"));
+                                return Err(CommandError::bad_value(
+                                    "$slice limit must be positive",
+                                ));
                             }
                             (s, Some(n))
                         }
-                        Some(x) => (crate::value::as_i64(x).ok_or_else(|| CommandError::bad_value("$slice only supports numbers and [skip, limit] arrays"))?, None),
+                        Some(x) => (
+                            crate::value::as_i64(x).ok_or_else(|| {
+                                CommandError::bad_value(
+                                    "$slice only supports numbers and [skip, limit] arrays",
+                                )
+                            })?,
+                            None,
+                        ),
                         None => (0, None),
                     };
                     p.extras.push((k.clone(), Extra::Slice(skip, n)));
                 }
                 Bson::Document(d) if find && d.contains_key("$elemMatch") => {
                     let Some(Bson::Document(inner)) = d.get("$elemMatch") else {
-                        return Err(CommandError::bad_value("elemMatch: Invalid argument, object required."));
+                        return Err(CommandError::bad_value(
+                            "elemMatch: Invalid argument, object required.",
+                        ));
                     };
                     let wrapped = bson::doc! { "x": { "$elemMatch": inner.clone() } };
                     p.extras.push((k.clone(), Extra::ElemMatch(Filter::new(&wrapped)?)));
@@ -120,12 +148,15 @@ impl Projection {
             }
         }
         if let (Some(inc), Some(exc)) = (&saw_include, &saw_exclude) {
-            return Err(CommandError::new(31254, format!("Cannot do exclusion on field {exc} in inclusion projection (field {inc})")));
+            return Err(CommandError::new(
+                31254,
+                format!("Cannot do exclusion on field {exc} in inclusion projection (field {inc})"),
+            ));
         }
-        p.inclusion = saw_include.is_some();
-        if !p.inclusion && saw_exclude.is_none() && p.extras.is_empty() && p.computed.is_empty() && !p.include_id {
-            p.inclusion = false;
-        }
+        // `{_id: 1}` alone is an inclusion projection of just `_id`.
+        let only_id_included =
+            saw_exclude.is_none() && spec.get("_id").is_some_and(crate::value::truthy);
+        p.inclusion = saw_include.is_some() || (only_id_included && p.extras.is_empty());
         Ok(p)
     }
 
@@ -133,10 +164,10 @@ impl Projection {
     pub(crate) fn apply(&self, doc: &Document, query: Option<&Filter>) -> CmdResult<Document> {
         let mut out = if self.inclusion {
             let mut o = Document::new();
-            if self.include_id {
-                if let Some(id) = doc.get("_id") {
-                    o.insert("_id", id.clone());
-                }
+            if self.include_id
+                && let Some(id) = doc.get("_id")
+            {
+                o.insert("_id", id.clone());
             }
             include(&self.tree, doc, &mut o);
             o
@@ -163,32 +194,37 @@ impl Projection {
                             None if *skip >= 0 => (0, *skip),
                             None => ((len + skip).max(0), len),
                             Some(n) => {
-                                let s = if *skip < 0 { (len + skip).max(0) } else { (*skip).min(len) };
+                                let s =
+                                    if *skip < 0 { (len + skip).max(0) } else { (*skip).min(len) };
                                 (s, *n)
                             }
                         };
-                        let sliced: Vec<Bson> = a.iter().skip(start as usize).take(count.max(0) as usize).cloned().collect();
-                        if out.contains_key(k.split('.').next().unwrap_or("")) || !self.inclusion {
-                            set_dotted(&mut out, k, Bson::Array(sliced));
-                        }
+                        let sliced: Vec<Bson> = a
+                            .iter()
+                            .skip(start as usize)
+                            .take(count.max(0) as usize)
+                            .cloned()
+                            .collect();
+                        set_dotted(&mut out, k, Bson::Array(sliced));
                     }
                 }
                 Extra::ElemMatch(f) => {
                     out.remove(k);
-                    if let Some(Bson::Array(a)) = doc.get(k) {
-                        if let Some(e) = a.iter().find(|e| f.matches(&bson::doc! { "x": [(*e).clone()] })) {
-                            out.insert(k.clone(), Bson::Array(vec![e.clone()]));
-                        }
+                    if let Some(Bson::Array(a)) = doc.get(k)
+                        && let Some(e) =
+                            a.iter().find(|e| f.matches(&bson::doc! { "x": [(*e).clone()] }))
+                    {
+                        out.insert(k.clone(), Bson::Array(vec![e.clone()]));
                     }
                 }
                 Extra::Positional => {
                     let idx = query
                         .and_then(|q| q.positional_index(doc, k))
                         .ok_or_else(|| CommandError::bad_value("Executor error during find command :: caused by :: positional operator '.$' requires corresponding field in query specifier"))?;
-                    if let Some(Bson::Array(a)) = path::get(doc, k) {
-                        if let Some(e) = a.get(idx) {
-                            set_dotted(&mut out, k, Bson::Array(vec![e.clone()]));
-                        }
+                    if let Some(Bson::Array(a)) = path::get(doc, k)
+                        && let Some(e) = a.get(idx)
+                    {
+                        set_dotted(&mut out, k, Bson::Array(vec![e.clone()]));
                     }
                 }
                 Extra::Meta => {}

@@ -22,15 +22,21 @@ impl SortSpec {
             let asc = match v {
                 Bson::Document(d) if d.contains_key("$meta") => continue,
                 other => match crate::value::as_f64(other) {
-                    Some(x) if x == 1.0 => true,
-                    Some(x) if x == -1.0 => false,
+                    Some(1.0) => true,
+                    Some(-1.0) => false,
                     _ => {
-                        return Err(CommandError::new(15975, "$sort key ordering must be 1 (for ascending) or -1 (for descending)"));
+                        return Err(CommandError::new(
+                            15975,
+                            "$sort key ordering must be 1 (for ascending) or -1 (for descending)",
+                        ));
                     }
                 },
             };
             if k.is_empty() {
-                return Err(CommandError::new(40352, "FieldPath cannot be constructed with empty string"));
+                return Err(CommandError::new(
+                    40352,
+                    "FieldPath cannot be constructed with empty string",
+                ));
             }
             fields.push((k.clone(), asc));
         }
@@ -82,7 +88,8 @@ impl SortSpec {
         if self.is_empty() {
             return;
         }
-        let mut keyed: Vec<(Vec<Bson>, Document)> = docs.drain(..).map(|d| (self.key(&d), d)).collect();
+        let mut keyed: Vec<(Vec<Bson>, Document)> =
+            docs.drain(..).map(|d| (self.key(&d), d)).collect();
         keyed.sort_by(|a, b| self.compare_keys(&a.0, &b.0));
         docs.extend(keyed.into_iter().map(|(_, d)| d));
     }

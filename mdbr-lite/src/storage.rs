@@ -34,4 +34,8 @@ pub(crate) trait Storage: Send + std::fmt::Debug {
     fn load(&self) -> CmdResult<Vec<LoadedCollection>>;
     /// Persists a batch of changes atomically and durably.
     fn commit(&mut self, ops: Vec<StorageOp>) -> CmdResult<()>;
+    /// Whether changes need to be recorded at all (false for memory).
+    fn is_persistent(&self) -> bool {
+        true
+    }
 }

@@ -31,8 +31,20 @@ pub(crate) struct UpdateContext<'a> {
 }
 
 const OPERATORS: &[&str] = &[
-    "$set", "$unset", "$inc", "$mul", "$min", "$max", "$rename", "$currentDate", "$setOnInsert", "$push",
-    "$addToSet", "$pop", "$pull", "$pullAll",
+    "$set",
+    "$unset",
+    "$inc",
+    "$mul",
+    "$min",
+    "$max",
+    "$rename",
+    "$currentDate",
+    "$setOnInsert",
+    "$push",
+    "$addToSet",
+    "$pop",
+    "$pull",
+    "$pullAll",
 ];
 
 impl Update {
@@ -43,10 +55,20 @@ impl Update {
                 let mut out = Vec::new();
                 for s in stages {
                     let Bson::Document(d) = s else {
-                        return Err(CommandError::failed_to_parse("each pipeline stage must be an object"));
+                        return Err(CommandError::failed_to_parse(
+                            "each pipeline stage must be an object",
+                        ));
                     };
                     let name = d.keys().next().map(String::as_str).unwrap_or("");
-                    if !matches!(name, "$set" | "$addFields" | "$unset" | "$project" | "$replaceRoot" | "$replaceWith") {
+                    if !matches!(
+                        name,
+                        "$set"
+                            | "$addFields"
+                            | "$unset"
+                            | "$project"
+                            | "$replaceRoot"
+                            | "$replaceWith"
+                    ) {
                         return Err(CommandError::new(
                             code::INVALID_OPTIONS,
                             format!("{name} is not allowed to be used within an update"),
@@ -82,7 +104,12 @@ impl Update {
                     };
                     for (p, _) in args {
                         if p.is_empty() || p.split('.').any(str::is_empty) {
-                            return Err(CommandError::new(56, format!("An update path '{p}' contains an empty field name, which is not allowed.")));
+                            return Err(CommandError::new(
+                                56,
+                                format!(
+                                    "An update path '{p}' contains an empty field name, which is not allowed."
+                                ),
+                            ));
                         }
                     }
                     ops.push((k.clone(), args.clone()));
@@ -90,7 +117,9 @@ impl Update {
                 check_conflicts(&ops)?;
                 Ok(Update::Operators(ops))
             }
-            _ => Err(CommandError::failed_to_parse("Update argument must be either an object or an array")),
+            _ => Err(CommandError::failed_to_parse(
+                "Update argument must be either an object or an array",
+            )),
         }
     }
 
@@ -108,12 +137,11 @@ impl Update {
                     out.insert("_id", id.clone());
                 }
                 for (k, v) in r {
-                    if k == "_id" {
-                        if let Some(old) = doc.get("_id") {
-                            if !values_equal(old, v) || value::type_rank(old) != value::type_rank(v) {
-                                return Err(immutable(v));
-                            }
-                        }
+                    if k == "_id"
+                        && let Some(old) = doc.get("_id")
+                        && (!values_equal(old, v) || value::type_rank(old) != value::type_rank(v))
+                    {
+                        return Err(immutable(v));
                     }
                     out.insert(k.clone(), v.clone());
                 }
@@ -125,7 +153,10 @@ impl Update {
                     apply_op(op, args, &mut root, doc, ctx)?;
                 }
                 let Bson::Document(out) = root else {
-                    return Err(CommandError::new(code::INTERNAL_ERROR, "update produced a non-document"));
+                    return Err(CommandError::new(
+                        code::INTERNAL_ERROR,
+                        "update produced a non-document",
+                    ));
                 };
                 out
             }
@@ -153,7 +184,9 @@ impl Update {
         };
         if !ctx.is_insert || !matches!(self, Update::Replacement(_)) {
             match (doc.get("_id"), out.get("_id")) {
-                (Some(a), Some(b)) if !(values_equal(a, b) && value::type_rank(a) == value::type_rank(b)) => {
+                (Some(a), Some(b))
+                    if !(values_equal(a, b) && value::type_rank(a) == value::type_rank(b)) =>
+                {
                     return Err(immutable(b));
                 }
                 (Some(_), None) => {
@@ -172,7 +205,9 @@ impl Update {
 fn immutable(v: &Bson) -> CommandError {
     CommandError::new(
         code::IMMUTABLE_FIELD,
-        format!("After applying the update, the (immutable) field '_id' was found to have been altered to _id: {v}"),
+        format!(
+            "After applying the update, the (immutable) field '_id' was found to have been altered to _id: {v}"
+        ),
     )
 }
 
@@ -181,10 +216,10 @@ fn check_conflicts(ops: &[(String, Document)]) -> CmdResult<()> {
     for (op, args) in ops {
         for (p, v) in args {
             paths.push(p.clone());
-            if op == "$rename" {
-                if let Bson::String(dest) = v {
-                    paths.push(dest.clone());
-                }
+            if op == "$rename"
+                && let Bson::String(dest) = v
+            {
+                paths.push(dest.clone());
             }
         }
     }
@@ -216,20 +251,24 @@ pub(crate) fn parse_array_filters(list: Option<&Bson>) -> CmdResult<HashMap<Stri
         let mut ident: Option<String> = None;
         for k in d.keys() {
             let id = k.split('.').next().unwrap_or("").to_string();
-            if let Some(prev) = &ident {
-                if prev != &id {
-                    return Err(CommandError::failed_to_parse(format!(
-                        "Error parsing array filter :: caused by :: Expected a single top-level field name, found '{prev}' and '{id}'"
-                    )));
-                }
+            if let Some(prev) = &ident
+                && prev != &id
+            {
+                return Err(CommandError::failed_to_parse(format!(
+                    "Error parsing array filter :: caused by :: Expected a single top-level field name, found '{prev}' and '{id}'"
+                )));
             }
             ident = Some(id);
         }
         let Some(id) = ident else {
-            return Err(CommandError::failed_to_parse("Cannot use an expression without a top-level field name in arrayFilters"));
+            return Err(CommandError::failed_to_parse(
+                "Cannot use an expression without a top-level field name in arrayFilters",
+            ));
         };
         if out.contains_key(&id) {
-            return Err(CommandError::failed_to_parse(format!("Found multiple array filters with the same top-level field name {id}")));
+            return Err(CommandError::failed_to_parse(format!(
+                "Found multiple array filters with the same top-level field name {id}"
+            )));
         }
         out.insert(id, Filter::new(d)?);
     }
@@ -246,7 +285,9 @@ pub(crate) fn seed_from_filter(query: &Document) -> CmdResult<Document> {
 
 fn seed_into(query: &Document, root: &mut Bson) -> CmdResult<()> {
     for (k, v) in query {
-        if k == "$and" {
+        // A one-clause `$or`/`$nor`-free `$or` is its clause, as mongod normalises it.
+        let single_or = k == "$or" && matches!(v, Bson::Array(a) if a.len() == 1);
+        if k == "$and" || single_or {
             if let Bson::Array(a) = v {
                 for e in a {
                     if let Bson::Document(d) = e {
@@ -260,11 +301,25 @@ fn seed_into(query: &Document, root: &mut Bson) -> CmdResult<()> {
             continue;
         }
         let val = match v {
-            Bson::Document(d) if d.keys().next().is_some_and(|x| x.starts_with('$')) => match d.get("$eq") {
-                Some(Bson::Document(inner)) if inner.keys().next().is_some_and(|x| x.starts_with('$')) => continue,
-                Some(e) => e.clone(),
-                None => continue,
-            },
+            Bson::Document(d) if d.keys().next().is_some_and(|x| x.starts_with('$')) => {
+                // `$in` with a single value is an equality, as mongod normalises it.
+                let single_in = match d.get("$in") {
+                    Some(Bson::Array(a)) if a.len() == 1 && d.len() == 1 => match &a[0] {
+                        Bson::RegularExpression(_) => None,
+                        x => Some(x),
+                    },
+                    _ => None,
+                };
+                match d.get("$eq").or(single_in) {
+                    Some(Bson::Document(inner))
+                        if inner.keys().next().is_some_and(|x| x.starts_with('$')) =>
+                    {
+                        continue;
+                    }
+                    Some(e) => e.clone(),
+                    None => continue,
+                }
+            }
             Bson::RegularExpression(_) => continue,
             other => other.clone(),
         };
@@ -291,7 +346,10 @@ fn get_in<'a>(cur: &'a Bson, parts: &[String]) -> Option<&'a Bson> {
 }
 
 fn path_not_viable(part: &str, cur: &Bson) -> CommandError {
-    CommandError::new(code::PATH_NOT_VIABLE, format!("Cannot create field '{part}' in element {{{}}}", cur))
+    CommandError::new(
+        code::PATH_NOT_VIABLE,
+        format!("Cannot create field '{part}' in element {{{cur}}}"),
+    )
 }
 
 fn set_in(cur: &mut Bson, parts: &[String], val: Bson) -> CmdResult<()> {
@@ -318,7 +376,9 @@ fn set_in(cur: &mut Bson, parts: &[String], val: Bson) -> CmdResult<()> {
                 return Err(path_not_viable(first, &Bson::Array(a.clone())));
             };
             if idx > a.len() + 1_500_000 {
-                return Err(CommandError::bad_value("can't backfill array to larger than 1500000 elements"));
+                return Err(CommandError::bad_value(
+                    "can't backfill array to larger than 1500000 elements",
+                ));
             }
             while a.len() <= idx {
                 a.push(Bson::Null);
@@ -347,13 +407,13 @@ fn unset_in(cur: &mut Bson, parts: &[String]) {
             }
         }
         Bson::Array(a) => {
-            if let Ok(idx) = first.parse::<usize>() {
-                if idx < a.len() {
-                    if rest.is_empty() {
-                        a[idx] = Bson::Null;
-                    } else {
-                        unset_in(&mut a[idx], rest);
-                    }
+            if let Ok(idx) = first.parse::<usize>()
+                && idx < a.len()
+            {
+                if rest.is_empty() {
+                    a[idx] = Bson::Null;
+                } else {
+                    unset_in(&mut a[idx], rest);
                 }
             }
         }
@@ -362,7 +422,12 @@ fn unset_in(cur: &mut Bson, parts: &[String]) {
 }
 
 /// Expands positional parts (`$`, `$[]`, `$[id]`) of a path into concrete paths.
-fn expand(root: &Bson, original: &Document, path: &str, ctx: &UpdateContext<'_>) -> CmdResult<Vec<Vec<String>>> {
+fn expand(
+    root: &Bson,
+    original: &Document,
+    path: &str,
+    ctx: &UpdateContext<'_>,
+) -> CmdResult<Vec<Vec<String>>> {
     let parts: Vec<String> = path.split('.').map(str::to_string).collect();
     let mut out = Vec::new();
     expand_rec(Some(root), &parts, Vec::new(), original, ctx, &mut out)?;
@@ -387,7 +452,11 @@ fn expand_rec(
             .query
             .filter(|_| !ctx.is_insert)
             .and_then(|q| q.positional_index(original, &array_path))
-            .ok_or_else(|| CommandError::bad_value("The positional operator did not find the match needed from the query."))?;
+            .ok_or_else(|| {
+                CommandError::bad_value(
+                    "The positional operator did not find the match needed from the query.",
+                )
+            })?;
         let child = match cur {
             Some(Bson::Array(a)) => a.get(idx),
             _ => None,
@@ -401,11 +470,14 @@ fn expand_rec(
             None
         } else {
             Some(ctx.array_filters.get(inner).ok_or_else(|| {
-                CommandError::bad_value(format!("No array filter found for identifier '{inner}' in path '{}'", {
-                    let mut all = prefix.clone();
-                    all.extend(parts.iter().cloned());
-                    all.join(".")
-                }))
+                CommandError::bad_value(format!(
+                    "No array filter found for identifier '{inner}' in path '{}'",
+                    {
+                        let mut all = prefix.clone();
+                        all.extend(parts.iter().cloned());
+                        all.join(".")
+                    }
+                ))
             })?)
         };
         let Some(Bson::Array(a)) = cur else {
@@ -418,7 +490,10 @@ fn expand_rec(
                     prefix.join(".")
                 )));
             }
-            return Err(CommandError::bad_value(format!("Cannot apply array updates to non-array element {}", prefix.join("."))));
+            return Err(CommandError::bad_value(format!(
+                "Cannot apply array updates to non-array element {}",
+                prefix.join(".")
+            )));
         };
         for (i, e) in a.iter().enumerate() {
             if let Some(f) = filter {
@@ -448,7 +523,13 @@ fn id_text(original: &Document) -> String {
     original.get("_id").map(|v| format!("{{_id: {v}}}")).unwrap_or_default()
 }
 
-fn apply_op(op: &str, args: &Document, root: &mut Bson, original: &Document, ctx: &UpdateContext<'_>) -> CmdResult<()> {
+fn apply_op(
+    op: &str,
+    args: &Document,
+    root: &mut Bson,
+    original: &Document,
+    ctx: &UpdateContext<'_>,
+) -> CmdResult<()> {
     if op == "$setOnInsert" && !ctx.is_insert {
         return Ok(());
     }
@@ -480,11 +561,28 @@ fn apply_op(op: &str, args: &Document, root: &mut Bson, original: &Document, ctx
                     }
                     let new = match &current {
                         None => {
-                            if op == "$inc" { arg.clone() } else { mul_numbers(arg, &Bson::Int32(0)).unwrap_or(Bson::Int32(0)) }
+                            if op == "$inc" {
+                                arg.clone()
+                            } else {
+                                mul_numbers(arg, &Bson::Int32(0)).unwrap_or(Bson::Int32(0))
+                            }
                         }
                         Some(c) if value::is_number(c) => {
-                            let r = if op == "$inc" { add_numbers(c, arg) } else { mul_numbers(c, arg) };
-                            r.ok_or_else(|| CommandError::type_mismatch("numeric overflow"))?
+                            let r = if op == "$inc" {
+                                add_numbers(c, arg)
+                            } else {
+                                mul_numbers(c, arg)
+                            };
+                            let r =
+                                r.ok_or_else(|| CommandError::type_mismatch("numeric overflow"))?;
+                            let integral = |v: &Bson| matches!(v, Bson::Int32(_) | Bson::Int64(_));
+                            if integral(c) && integral(arg) && !integral(&r) {
+                                return Err(CommandError::bad_value(format!(
+                                    "Failed to apply {op} operations to current value ({c}) for document {}",
+                                    id_text(original)
+                                )));
+                            }
+                            r
                         }
                         Some(c) => {
                             return Err(CommandError::type_mismatch(format!(
@@ -501,7 +599,11 @@ fn apply_op(op: &str, args: &Document, root: &mut Bson, original: &Document, ctx
                         None => true,
                         Some(c) => {
                             let o = compare(arg, c);
-                            if op == "$min" { o == std::cmp::Ordering::Less } else { o == std::cmp::Ordering::Greater }
+                            if op == "$min" {
+                                o == std::cmp::Ordering::Less
+                            } else {
+                                o == std::cmp::Ordering::Greater
+                            }
                         }
                     };
                     if replace {
@@ -524,7 +626,10 @@ fn apply_op(op: &str, args: &Document, root: &mut Bson, original: &Document, ctx
                     };
                     let now = bson::DateTime::now();
                     let v = if ts {
-                        Bson::Timestamp(bson::Timestamp { time: (now.timestamp_millis() / 1000) as u32, increment: 1 })
+                        Bson::Timestamp(bson::Timestamp {
+                            time: (now.timestamp_millis() / 1000) as u32,
+                            increment: 1,
+                        })
                     } else {
                         Bson::DateTime(now)
                     };
@@ -548,12 +653,18 @@ fn apply_op(op: &str, args: &Document, root: &mut Bson, original: &Document, ctx
                         let items = match arg {
                             Bson::Document(d) if d.contains_key("$each") => match d.get("$each") {
                                 Some(Bson::Array(e)) => e.clone(),
-                                _ => return Err(CommandError::type_mismatch("The argument to $each in $addToSet must be an array")),
+                                _ => {
+                                    return Err(CommandError::type_mismatch(
+                                        "The argument to $each in $addToSet must be an array",
+                                    ));
+                                }
                             },
                             other => vec![other.clone()],
                         };
                         for it in items {
-                            if !arr.iter().any(|x| values_equal(x, &it) && value::type_rank(x) == value::type_rank(&it)) {
+                            if !arr.iter().any(|x| {
+                                values_equal(x, &it) && value::type_rank(x) == value::type_rank(&it)
+                            }) {
                                 arr.push(it);
                             }
                         }
@@ -562,9 +673,13 @@ fn apply_op(op: &str, args: &Document, root: &mut Bson, original: &Document, ctx
                 }
                 "$pop" => {
                     let first = match value::as_f64(arg) {
-                        Some(x) if x == 1.0 => false,
-                        Some(x) if x == -1.0 => true,
-                        _ => return Err(CommandError::failed_to_parse(format!("$pop expects 1 or -1, found: {arg}"))),
+                        Some(1.0) => false,
+                        Some(-1.0) => true,
+                        _ => {
+                            return Err(CommandError::failed_to_parse(format!(
+                                "$pop expects 1 or -1, found: {arg}"
+                            )));
+                        }
                     };
                     match current {
                         None => {}
@@ -591,18 +706,31 @@ fn apply_op(op: &str, args: &Document, root: &mut Bson, original: &Document, ctx
                     Some(Bson::Array(a)) => {
                         let kept: Vec<Bson> = if op == "$pullAll" {
                             let Bson::Array(vals) = arg else {
-                                return Err(CommandError::bad_value(format!("$pullAll requires an array argument but was given a {}", value::type_alias(arg))));
+                                return Err(CommandError::bad_value(format!(
+                                    "$pullAll requires an array argument but was given a {}",
+                                    value::type_alias(arg)
+                                )));
                             };
-                            a.into_iter().filter(|x| !vals.iter().any(|v| values_equal(x, v))).collect()
+                            a.into_iter()
+                                .filter(|x| !vals.iter().any(|v| values_equal(x, v)))
+                                .collect()
                         } else {
                             let m = PullMatcher::new(arg)?;
                             a.into_iter().filter(|x| !m.matches(x)).collect()
                         };
                         set_in(root, &parts, Bson::Array(kept))?;
                     }
-                    Some(_) => return Err(CommandError::bad_value("Cannot apply $pull to a non-array value")),
+                    Some(_) => {
+                        return Err(CommandError::bad_value(
+                            "Cannot apply $pull to a non-array value",
+                        ));
+                    }
                 },
-                other => return Err(CommandError::failed_to_parse(format!("Unknown modifier: {other}"))),
+                other => {
+                    return Err(CommandError::failed_to_parse(format!(
+                        "Unknown modifier: {other}"
+                    )));
+                }
             }
         }
     }
@@ -611,24 +739,34 @@ fn apply_op(op: &str, args: &Document, root: &mut Bson, original: &Document, ctx
 
 fn rename(root: &mut Bson, from: &str, to: &Bson) -> CmdResult<()> {
     let Bson::String(to) = to else {
-        return Err(CommandError::bad_value(format!("The 'to' field for $rename must be a string: {from}: {to}")));
+        return Err(CommandError::bad_value(format!(
+            "The 'to' field for $rename must be a string: {from}: {to}"
+        )));
     };
     if from.contains('$') || to.contains('$') {
-        return Err(CommandError::bad_value("The source and target field for $rename must not contain positional operators"));
+        return Err(CommandError::bad_value(
+            "The source and target field for $rename must not contain positional operators",
+        ));
     }
     if from == to {
-        return Err(CommandError::bad_value(format!("The source and target field for $rename must differ: {from}: \"{to}\"")));
+        return Err(CommandError::bad_value(format!(
+            "The source and target field for $rename must differ: {from}: \"{to}\""
+        )));
     }
     let fp: Vec<String> = from.split('.').map(str::to_string).collect();
     let tp: Vec<String> = to.split('.').map(str::to_string).collect();
     for i in 1..fp.len() {
         if let Some(Bson::Array(_)) = get_in(root, &fp[..i]) {
-            return Err(CommandError::bad_value(format!("The source field cannot be an array element, '{from}' in doc")));
+            return Err(CommandError::bad_value(format!(
+                "The source field cannot be an array element, '{from}' in doc"
+            )));
         }
     }
     for i in 1..tp.len() {
         if let Some(Bson::Array(_)) = get_in(root, &tp[..i]) {
-            return Err(CommandError::bad_value(format!("The destination field cannot be an array element, '{to}' in doc")));
+            return Err(CommandError::bad_value(format!(
+                "The destination field cannot be an array element, '{to}' in doc"
+            )));
         }
     }
     let Some(v) = get_in(root, &fp).cloned() else { return Ok(()) };
@@ -647,7 +785,9 @@ fn push(arr: &mut Vec<Bson>, arg: &Bson) -> CmdResult<()> {
     }
     let each = match d.get("$each") {
         Some(Bson::Array(e)) => e.clone(),
-        _ => return Err(CommandError::bad_value("The argument to $each in $push must be an array")),
+        _ => {
+            return Err(CommandError::bad_value("The argument to $each in $push must be an array"));
+        }
     };
     for k in d.keys() {
         if !matches!(k.as_str(), "$each" | "$slice" | "$sort" | "$position") {
@@ -657,7 +797,9 @@ fn push(arr: &mut Vec<Bson>, arg: &Bson) -> CmdResult<()> {
     let pos = match d.get("$position") {
         None => arr.len(),
         Some(p) => {
-            let p = value::as_i64(p).ok_or_else(|| CommandError::bad_value("The value for $position must be an integer value"))?;
+            let p = value::as_i64(p).ok_or_else(|| {
+                CommandError::bad_value("The value for $position must be an integer value")
+            })?;
             if p < 0 { (arr.len() as i64 + p).max(0) as usize } else { (p as usize).min(arr.len()) }
         }
     };
@@ -687,17 +829,21 @@ fn push(arr: &mut Vec<Bson>, arg: &Bson) -> CmdResult<()> {
                 } else if dir == -1.0 {
                     arr.sort_by(|a, b| compare(b, a));
                 } else {
-                    return Err(CommandError::bad_value("The $sort element value must be either 1 or -1"));
+                    return Err(CommandError::bad_value(
+                        "The $sort element value must be either 1 or -1",
+                    ));
                 }
             }
         }
     }
     if let Some(s) = d.get("$slice") {
-        let n = value::as_i64(s).ok_or_else(|| CommandError::bad_value("The value for $slice must be an integer value"))?;
+        let n = value::as_i64(s).ok_or_else(|| {
+            CommandError::bad_value("The value for $slice must be an integer value")
+        })?;
         if n >= 0 {
             arr.truncate(n as usize);
         } else {
-            let keep = (-n) as usize;
+            let keep = n.unsigned_abs() as usize;
             if arr.len() > keep {
                 let drop = arr.len() - keep;
                 arr.drain(..drop);
@@ -716,7 +862,11 @@ enum PullMatcher {
 impl PullMatcher {
     fn new(arg: &Bson) -> CmdResult<Self> {
         match arg {
-            Bson::Document(d) if d.keys().next().is_some_and(|k| k.starts_with('$')) && !d.contains_key("$and") && !d.contains_key("$or") => {
+            Bson::Document(d)
+                if d.keys().next().is_some_and(|k| k.starts_with('$'))
+                    && !d.contains_key("$and")
+                    && !d.contains_key("$or") =>
+            {
                 Ok(PullMatcher::Value(filter::parse_value(arg)?))
             }
             Bson::Document(d) => Ok(PullMatcher::Doc(Filter::new(d)?)),

@@ -80,7 +80,9 @@ pub(crate) fn compare(a: &Bson, b: &Bson) -> Ordering {
     }
     match (a, b) {
         _ if ra == 10 => compare_numbers(a, b),
-        (Bson::String(x) | Bson::Symbol(x), Bson::String(y) | Bson::Symbol(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (Bson::String(x) | Bson::Symbol(x), Bson::String(y) | Bson::Symbol(y)) => {
+            x.as_bytes().cmp(y.as_bytes())
+        }
         (Bson::Document(x), Bson::Document(y)) => compare_docs(x, y),
         (Bson::Array(x), Bson::Array(y)) => {
             for (ex, ey) in x.iter().zip(y.iter()) {
@@ -100,7 +102,9 @@ pub(crate) fn compare(a: &Bson, b: &Bson) -> Ordering {
         (Bson::ObjectId(x), Bson::ObjectId(y)) => x.bytes().cmp(&y.bytes()),
         (Bson::Boolean(x), Bson::Boolean(y)) => x.cmp(y),
         (Bson::DateTime(x), Bson::DateTime(y)) => x.timestamp_millis().cmp(&y.timestamp_millis()),
-        (Bson::Timestamp(x), Bson::Timestamp(y)) => (x.time, x.increment).cmp(&(y.time, y.increment)),
+        (Bson::Timestamp(x), Bson::Timestamp(y)) => {
+            (x.time, x.increment).cmp(&(y.time, y.increment))
+        }
         (Bson::RegularExpression(x), Bson::RegularExpression(y)) => x
             .pattern
             .as_str()
@@ -274,4 +278,79 @@ pub(crate) fn mul_numbers(a: &Bson, b: &Bson) -> Option<Bson> {
         }
         _ => Bson::Double(as_f64(a)? * as_f64(b)?),
     })
+}
+
+/// The encoded BSON size of a document, computed without encoding it.
+pub(crate) fn doc_size(d: &Document) -> usize {
+    5 + d.iter().map(|(k, v)| 1 + k.len() + 1 + value_size(v)).sum::<usize>()
+}
+
+fn value_size(v: &Bson) -> usize {
+    match v {
+        Bson::Double(_) | Bson::Int64(_) | Bson::DateTime(_) | Bson::Timestamp(_) => 8,
+        Bson::Int32(_) => 4,
+        Bson::Decimal128(_) => 16,
+        Bson::Boolean(_) => 1,
+        Bson::Null | Bson::Undefined | Bson::MinKey | Bson::MaxKey => 0,
+        Bson::ObjectId(_) => 12,
+        Bson::String(s) | Bson::Symbol(s) | Bson::JavaScriptCode(s) => 4 + s.len() + 1,
+        Bson::Document(d) => doc_size(d),
+        Bson::Array(a) => {
+            5 + a.iter().enumerate().map(|(i, e)| 1 + digits(i) + 1 + value_size(e)).sum::<usize>()
+        }
+        Bson::Binary(b) => 4 + 1 + b.bytes.len(),
+        Bson::RegularExpression(r) => r.pattern.as_str().len() + 1 + r.options.as_str().len() + 1,
+        Bson::JavaScriptCodeWithScope(c) => 4 + 4 + c.code.len() + 1 + doc_size(&c.scope),
+        Bson::DbPointer(_) => 64,
+    }
+}
+
+fn digits(mut i: usize) -> usize {
+    let mut n = 1;
+    while i >= 10 {
+        i /= 10;
+        n += 1;
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use bson::{Bson, doc};
+
+    use super::*;
+
+    #[test]
+    fn doc_size_matches_the_encoding() {
+        let d = doc! {
+            "a": 1, "b": 2.5, "c": "text", "d": { "e": [1, "x", null, true, { "f": 1_i64 }] },
+            "g": bson::oid::ObjectId::new(), "h": bson::DateTime::now(),
+            "i": (0..12).map(Bson::Int32).collect::<Vec<_>>(),
+        };
+        assert_eq!(doc_size(&d), d.to_vec().unwrap().len());
+    }
+
+    #[test]
+    fn canonical_order_across_types() {
+        let ordered = [
+            Bson::MinKey,
+            Bson::Null,
+            Bson::Double(f64::NAN),
+            Bson::Int32(-1),
+            Bson::Double(0.5),
+            Bson::Int64(1),
+            Bson::String("a".into()),
+            Bson::Document(doc! {}),
+            Bson::Array(vec![]),
+            Bson::ObjectId(bson::oid::ObjectId::from_bytes([0; 12])),
+            Bson::Boolean(false),
+            Bson::Boolean(true),
+            Bson::DateTime(bson::DateTime::from_millis(0)),
+            Bson::MaxKey,
+        ];
+        for w in ordered.windows(2) {
+            assert_eq!(compare(&w[0], &w[1]), Ordering::Less, "{} < {}", w[0], w[1]);
+        }
+        assert!(values_equal(&Bson::Int32(1), &Bson::Double(1.0)));
+    }
 }

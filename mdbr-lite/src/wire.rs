@@ -110,7 +110,8 @@ fn read_i32(b: &[u8], at: usize) -> Result<i32, FrameError> {
 fn read_cstring(b: &[u8], at: usize) -> Result<(String, usize), FrameError> {
     let rest = b.get(at..).unwrap_or(&[]);
     let Some(nul) = rest.iter().position(|c| *c == 0) else { return err("unterminated cstring") };
-    let s = std::str::from_utf8(&rest[..nul]).map_err(|_| FrameError("invalid UTF-8 in cstring".into()))?;
+    let s = std::str::from_utf8(&rest[..nul])
+        .map_err(|_| FrameError("invalid UTF-8 in cstring".into()))?;
     Ok((s.to_string(), at + nul + 1))
 }
 
@@ -120,7 +121,8 @@ pub fn read_document(b: &[u8]) -> Result<(Document, usize), FrameError> {
     if len > MAX_WIRE_DOC_SIZE {
         return err(format!("document of {len} bytes is larger than the maximum"));
     }
-    let d = Document::from_reader(&b[..len]).map_err(|e| FrameError(format!("invalid BSON: {e}")))?;
+    let d =
+        Document::from_reader(&b[..len]).map_err(|e| FrameError(format!("invalid BSON: {e}")))?;
     Ok((d, len))
 }
 
@@ -285,7 +287,8 @@ fn string_len(b: &[u8]) -> Result<usize, FrameError> {
     if b[4 + l - 1] != 0 {
         return err("string not terminated");
     }
-    std::str::from_utf8(&b[4..4 + l - 1]).map_err(|_| FrameError("invalid UTF-8 in string".into()))?;
+    std::str::from_utf8(&b[4..4 + l - 1])
+        .map_err(|_| FrameError("invalid UTF-8 in string".into()))?;
     Ok(4 + l)
 }
 
@@ -305,7 +308,12 @@ pub fn encode_msg(request_id: i32, response_to: i32, body: &Document) -> Vec<u8>
 }
 
 /// Encodes an OP_REPLY with one document.
-pub fn encode_reply(request_id: i32, response_to: i32, body: &Document, query_failure: bool) -> Vec<u8> {
+pub fn encode_reply(
+    request_id: i32,
+    response_to: i32,
+    body: &Document,
+    query_failure: bool,
+) -> Vec<u8> {
     let doc = body.to_vec().unwrap_or_default();
     let len = 16 + 20 + doc.len();
     let mut out = Vec::with_capacity(len);

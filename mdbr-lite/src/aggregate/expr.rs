@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use bson::{Bson, Document};
 
 use crate::error::{CmdResult, CommandError};
-use crate::query::path;
 use crate::value::{self, add_numbers, as_f64, as_i64, compare, mul_numbers, truthy};
 
 /// Variables visible to an expression (`$$ROOT`, `$$CURRENT`, `$$NOW`, `let` bindings).
@@ -55,17 +54,20 @@ pub(crate) fn eval(e: &Bson, doc: &Document, vars: &Vars) -> CmdResult<Bson> {
             Ok(Bson::Array(out))
         }
         Bson::Document(d) => {
-            if let Some(first) = d.keys().next() {
-                if first.starts_with('$') {
-                    if d.len() != 1 {
-                        return Err(CommandError::new(
-                            15983,
-                            format!("an expression specification must contain exactly one field, the name of the expression. Found {} fields", d.len()),
-                        ));
-                    }
-                    let arg = d.get(first).unwrap_or(&Bson::Null);
-                    return operator(first, arg, doc, vars);
+            if let Some(first) = d.keys().next()
+                && first.starts_with('$')
+            {
+                if d.len() != 1 {
+                    return Err(CommandError::new(
+                        15983,
+                        format!(
+                            "an expression specification must contain exactly one field, the name of the expression. Found {} fields",
+                            d.len()
+                        ),
+                    ));
                 }
+                let arg = d.get(first).unwrap_or(&Bson::Null);
+                return operator(first, arg, doc, vars);
             }
             let mut out = Document::new();
             for (k, v) in d {
@@ -86,14 +88,14 @@ fn var(name: &str, doc: &Document, vars: &Vars) -> CmdResult<Bson> {
         None => (name, None),
     };
     let base = match head {
-        "ROOT" | "CURRENT" => vars.vars.get(head).cloned().unwrap_or_else(|| Bson::Document(doc.clone())),
+        "ROOT" | "CURRENT" => {
+            vars.vars.get(head).cloned().unwrap_or_else(|| Bson::Document(doc.clone()))
+        }
         "NOW" => Bson::DateTime(bson::DateTime::now()),
         "REMOVE" => Bson::Undefined,
-        other => vars
-            .vars
-            .get(other)
-            .cloned()
-            .ok_or_else(|| CommandError::new(17276, format!("Use of undefined variable: {other}")))?,
+        other => vars.vars.get(other).cloned().ok_or_else(|| {
+            CommandError::new(17276, format!("Use of undefined variable: {other}"))
+        })?,
     };
     Ok(match rest {
         None => base,
@@ -208,11 +210,17 @@ fn operator(op: &str, arg: &Bson, doc: &Document, vars: &Vars) -> CmdResult<Bson
                     date = Some(d.timestamp_millis());
                     continue;
                 }
-                acc = add_numbers(&acc, x)
-                    .ok_or_else(|| CommandError::type_mismatch(format!("$add only supports numeric or date types, not {}", value::type_alias(x))))?;
+                acc = add_numbers(&acc, x).ok_or_else(|| {
+                    CommandError::type_mismatch(format!(
+                        "$add only supports numeric or date types, not {}",
+                        value::type_alias(x)
+                    ))
+                })?;
             }
             Ok(match date {
-                Some(ms) => Bson::DateTime(bson::DateTime::from_millis(ms + as_f64(&acc).unwrap_or(0.0) as i64)),
+                Some(ms) => Bson::DateTime(bson::DateTime::from_millis(
+                    ms.saturating_add(as_f64(&acc).unwrap_or(0.0) as i64),
+                )),
                 None => acc,
             })
         }
@@ -223,8 +231,12 @@ fn operator(op: &str, arg: &Bson, doc: &Document, vars: &Vars) -> CmdResult<Bson
                 if nullish(x) {
                     return Ok(Bson::Null);
                 }
-                acc = mul_numbers(&acc, x)
-                    .ok_or_else(|| CommandError::type_mismatch(format!("$multiply only supports numeric types, not {}", value::type_alias(x))))?;
+                acc = mul_numbers(&acc, x).ok_or_else(|| {
+                    CommandError::type_mismatch(format!(
+                        "$multiply only supports numeric types, not {}",
+                        value::type_alias(x)
+                    ))
+                })?;
             }
             Ok(acc)
         }
@@ -235,14 +247,17 @@ fn operator(op: &str, arg: &Bson, doc: &Document, vars: &Vars) -> CmdResult<Bson
                 return Ok(Bson::Null);
             }
             match (&a[0], &a[1]) {
-                (Bson::DateTime(x), Bson::DateTime(y)) => Ok(Bson::Int64(x.timestamp_millis() - y.timestamp_millis())),
+                (Bson::DateTime(x), Bson::DateTime(y)) => {
+                    Ok(Bson::Int64(x.timestamp_millis().saturating_sub(y.timestamp_millis())))
+                }
                 (Bson::DateTime(x), n) => Ok(Bson::DateTime(bson::DateTime::from_millis(
-                    x.timestamp_millis() - as_f64(n).unwrap_or(0.0) as i64,
+                    x.timestamp_millis().saturating_sub(as_f64(n).unwrap_or(0.0) as i64),
                 ))),
                 (x, y) => {
                     let neg = mul_numbers(y, &Bson::Int32(-1));
-                    neg.and_then(|n| add_numbers(x, &n))
-                        .ok_or_else(|| CommandError::type_mismatch("$subtract only supports numeric or date types"))
+                    neg.and_then(|n| add_numbers(x, &n)).ok_or_else(|| {
+                        CommandError::type_mismatch("$subtract only supports numeric or date types")
+                    })
                 }
             }
         }
@@ -253,8 +268,12 @@ fn operator(op: &str, arg: &Bson, doc: &Document, vars: &Vars) -> CmdResult<Bson
                 return Ok(Bson::Null);
             }
             let (x, y) = (
-                as_f64(&a[0]).ok_or_else(|| CommandError::type_mismatch("$divide only supports numeric types"))?,
-                as_f64(&a[1]).ok_or_else(|| CommandError::type_mismatch("$divide only supports numeric types"))?,
+                as_f64(&a[0]).ok_or_else(|| {
+                    CommandError::type_mismatch("$divide only supports numeric types")
+                })?,
+                as_f64(&a[1]).ok_or_else(|| {
+                    CommandError::type_mismatch("$divide only supports numeric types")
+                })?,
             );
             if y == 0.0 {
                 return Err(CommandError::bad_value("can't $divide by zero"));
@@ -269,11 +288,22 @@ fn operator(op: &str, arg: &Bson, doc: &Document, vars: &Vars) -> CmdResult<Bson
             }
             match (as_i64(&a[0]), as_i64(&a[1]), &a[0], &a[1]) {
                 (_, Some(0), _, _) => Err(CommandError::bad_value("can't $mod by zero")),
-                (Some(x), Some(y), Bson::Int32(_), Bson::Int32(_)) => Ok(Bson::Int32((x % y) as i32)),
-                (Some(x), Some(y), Bson::Int32(_) | Bson::Int64(_), Bson::Int32(_) | Bson::Int64(_)) => Ok(Bson::Int64(x % y)),
+                (Some(x), Some(y), Bson::Int32(_), Bson::Int32(_)) => {
+                    Ok(Bson::Int32(x.wrapping_rem(y) as i32))
+                }
+                (
+                    Some(x),
+                    Some(y),
+                    Bson::Int32(_) | Bson::Int64(_),
+                    Bson::Int32(_) | Bson::Int64(_),
+                ) => Ok(Bson::Int64(x.wrapping_rem(y))),
                 _ => {
-                    let x = as_f64(&a[0]).ok_or_else(|| CommandError::type_mismatch("$mod only supports numeric types"))?;
-                    let y = as_f64(&a[1]).ok_or_else(|| CommandError::type_mismatch("$mod only supports numeric types"))?;
+                    let x = as_f64(&a[0]).ok_or_else(|| {
+                        CommandError::type_mismatch("$mod only supports numeric types")
+                    })?;
+                    let y = as_f64(&a[1]).ok_or_else(|| {
+                        CommandError::type_mismatch("$mod only supports numeric types")
+                    })?;
                     Ok(Bson::Double(x % y))
                 }
             }
@@ -293,9 +323,15 @@ fn operator(op: &str, arg: &Bson, doc: &Document, vars: &Vars) -> CmdResult<Bson
             let (c, t, f) = match arg {
                 Bson::Array(a) if a.len() == 3 => (&a[0], &a[1], &a[2]),
                 Bson::Document(d) => (
-                    d.get("if").ok_or_else(|| CommandError::bad_value("Missing 'if' parameter to $cond"))?,
-                    d.get("then").ok_or_else(|| CommandError::bad_value("Missing 'then' parameter to $cond"))?,
-                    d.get("else").ok_or_else(|| CommandError::bad_value("Missing 'else' parameter to $cond"))?,
+                    d.get("if").ok_or_else(|| {
+                        CommandError::bad_value("Missing 'if' parameter to $cond")
+                    })?,
+                    d.get("then").ok_or_else(|| {
+                        CommandError::bad_value("Missing 'then' parameter to $cond")
+                    })?,
+                    d.get("else").ok_or_else(|| {
+                        CommandError::bad_value("Missing 'else' parameter to $cond")
+                    })?,
                 ),
                 _ => return Err(CommandError::bad_value("$cond takes 3 arguments")),
             };
@@ -319,7 +355,12 @@ fn operator(op: &str, arg: &Bson, doc: &Document, vars: &Vars) -> CmdResult<Bson
                 match x {
                     Bson::String(p) => s.push_str(p),
                     x if nullish(x) => return Ok(Bson::Null),
-                    _ => return Err(CommandError::new(16702, format!("$concat only supports strings, not {}", value::type_alias(x)))),
+                    _ => {
+                        return Err(CommandError::new(
+                            16702,
+                            format!("$concat only supports strings, not {}", value::type_alias(x)),
+                        ));
+                    }
                 }
             }
             Ok(Bson::String(s))
@@ -341,7 +382,10 @@ fn operator(op: &str, arg: &Bson, doc: &Document, vars: &Vars) -> CmdResult<Bson
                 Bson::Array(x) => Ok(Bson::Int32(x.len() as i32)),
                 other => Err(CommandError::new(
                     17124,
-                    format!("The argument to $size must be an array. Type of argument: {}", value::type_alias(other)),
+                    format!(
+                        "The argument to $size must be an array. Type of argument: {}",
+                        value::type_alias(other)
+                    ),
                 )),
             }
         }
@@ -349,7 +393,9 @@ fn operator(op: &str, arg: &Bson, doc: &Document, vars: &Vars) -> CmdResult<Bson
             let a = args(arg, doc, vars)?;
             expect_n(op, &a, 2)?;
             match &a[1] {
-                Bson::Array(x) => Ok(Bson::Boolean(x.iter().any(|e| compare(e, &a[0]) == Ordering::Equal))),
+                Bson::Array(x) => {
+                    Ok(Bson::Boolean(x.iter().any(|e| compare(e, &a[0]) == Ordering::Equal)))
+                }
                 _ => Err(CommandError::new(40081, "$in requires an array as a second argument")),
             }
         }
@@ -360,16 +406,29 @@ fn operator(op: &str, arg: &Bson, doc: &Document, vars: &Vars) -> CmdResult<Bson
                 return Ok(Bson::Null);
             }
             let Bson::Array(arr) = &a[0] else {
-                return Err(CommandError::new(28689, "$arrayElemAt's first argument must be an array"));
+                return Err(CommandError::new(
+                    28689,
+                    "$arrayElemAt's first argument must be an array",
+                ));
             };
-            let i = as_i64(&a[1]).ok_or_else(|| CommandError::new(28690, "$arrayElemAt's second argument must be a numeric value"))?;
+            let i = as_i64(&a[1]).ok_or_else(|| {
+                CommandError::new(28690, "$arrayElemAt's second argument must be a numeric value")
+            })?;
             let idx = if i < 0 { arr.len() as i64 + i } else { i };
-            Ok(if idx >= 0 { arr.get(idx as usize).cloned().unwrap_or(Bson::Undefined) } else { Bson::Undefined })
+            Ok(if idx >= 0 {
+                arr.get(idx as usize).cloned().unwrap_or(Bson::Undefined)
+            } else {
+                Bson::Undefined
+            })
         }
         "$type" => {
             let a = args(arg, doc, vars)?;
             expect_n(op, &a, 1)?;
-            Ok(Bson::String(if is_remove(&a[0]) { "missing".to_string() } else { value::type_alias(&a[0]).to_string() }))
+            Ok(Bson::String(if is_remove(&a[0]) {
+                "missing".to_string()
+            } else {
+                value::type_alias(&a[0]).to_string()
+            }))
         }
         "$isArray" => {
             let a = args(arg, doc, vars)?;
@@ -392,7 +451,11 @@ fn operator(op: &str, arg: &Bson, doc: &Document, vars: &Vars) -> CmdResult<Bson
             })
         }
         "$let" => {
-            let Bson::Document(d) = arg else { return Err(CommandError::bad_value("$let only supports an object as its argument")) };
+            let Bson::Document(d) = arg else {
+                return Err(CommandError::bad_value(
+                    "$let only supports an object as its argument",
+                ));
+            };
             let mut inner = vars.clone();
             if let Some(Bson::Document(vs)) = d.get("vars") {
                 for (k, v) in vs {
@@ -418,7 +481,13 @@ fn operator(op: &str, arg: &Bson, doc: &Document, vars: &Vars) -> CmdResult<Bson
                     None => v,
                     Some(b) => {
                         let o = compare(&v, &b);
-                        if (op == "$min" && o == Ordering::Less) || (op == "$max" && o == Ordering::Greater) { v } else { b }
+                        if (op == "$min" && o == Ordering::Less)
+                            || (op == "$max" && o == Ordering::Greater)
+                        {
+                            v
+                        } else {
+                            b
+                        }
                     }
                 });
             }
@@ -448,6 +517,215 @@ fn operator(op: &str, arg: &Bson, doc: &Document, vars: &Vars) -> CmdResult<Bson
             Ok(acc)
         }
         "$meta" => Ok(Bson::Null),
+        "$mergeObjects" => {
+            let mut out = Document::new();
+            for v in args(arg, doc, vars)? {
+                match v {
+                    Bson::Document(d) => out.extend(d),
+                    x if nullish(&x) => {}
+                    other => {
+                        return Err(CommandError::new(
+                            40400,
+                            format!(
+                                "$mergeObjects requires object inputs, but input {other} is of type {}",
+                                value::type_alias(&other)
+                            ),
+                        ));
+                    }
+                }
+            }
+            Ok(Bson::Document(out))
+        }
+        "$concatArrays" => {
+            let mut out = Vec::new();
+            for v in args(arg, doc, vars)? {
+                match v {
+                    Bson::Array(a) => out.extend(a),
+                    x if nullish(&x) => return Ok(Bson::Null),
+                    other => {
+                        return Err(CommandError::new(
+                            28664,
+                            format!(
+                                "$concatArrays only supports arrays, not {}",
+                                value::type_alias(&other)
+                            ),
+                        ));
+                    }
+                }
+            }
+            Ok(Bson::Array(out))
+        }
+        "$filter" | "$map" => {
+            let Bson::Document(spec) = arg else {
+                return Err(CommandError::new(
+                    28646,
+                    format!("{op} only supports an object as its argument"),
+                ));
+            };
+            let input = eval(spec.get("input").unwrap_or(&Bson::Null), doc, vars)?;
+            let name = spec.get_str("as").unwrap_or("this");
+            let body = if op == "$filter" { spec.get("cond") } else { spec.get("in") };
+            let body =
+                body.ok_or_else(|| CommandError::new(28648, format!("Missing parameter to {op}")))?;
+            let items = match input {
+                Bson::Array(a) => a,
+                x if nullish(&x) => return Ok(Bson::Null),
+                other => {
+                    return Err(CommandError::new(
+                        28651,
+                        format!("input to {op} must be an array not {}", value::type_alias(&other)),
+                    ));
+                }
+            };
+            let mut out = Vec::new();
+            for item in items {
+                let v = eval(body, doc, &vars.with(name, item.clone()))?;
+                if op == "$map" {
+                    out.push(if is_remove(&v) { Bson::Null } else { v });
+                } else if truthy(&v) {
+                    out.push(item);
+                }
+            }
+            Ok(Bson::Array(out))
+        }
+        "$objectToArray" => {
+            let a = args(arg, doc, vars)?;
+            expect_n(op, &a, 1)?;
+            match &a[0] {
+                Bson::Document(d) => Ok(Bson::Array(
+                    d.iter()
+                        .map(|(k, v)| Bson::Document(bson::doc! { "k": k.clone(), "v": v.clone() }))
+                        .collect(),
+                )),
+                x if nullish(x) => Ok(Bson::Null),
+                other => Err(CommandError::new(
+                    40390,
+                    format!(
+                        "$objectToArray requires a document input, found: {}",
+                        value::type_alias(other)
+                    ),
+                )),
+            }
+        }
+        "$arrayToObject" => {
+            let a = args(arg, doc, vars)?;
+            expect_n(op, &a, 1)?;
+            let Bson::Array(items) = &a[0] else {
+                return if nullish(&a[0]) {
+                    Ok(Bson::Null)
+                } else {
+                    Err(CommandError::new(40386, "$arrayToObject requires an array input"))
+                };
+            };
+            let mut out = Document::new();
+            for it in items {
+                match it {
+                    Bson::Document(d) => {
+                        if let (Ok(k), Some(v)) = (d.get_str("k"), d.get("v")) {
+                            out.insert(k.to_string(), v.clone());
+                        }
+                    }
+                    Bson::Array(pair) if pair.len() == 2 => {
+                        if let Bson::String(k) = &pair[0] {
+                            out.insert(k.clone(), pair[1].clone());
+                        }
+                    }
+                    _ => {
+                        return Err(CommandError::new(
+                            40398,
+                            "Unrecognised input type format for $arrayToObject",
+                        ));
+                    }
+                }
+            }
+            Ok(Bson::Document(out))
+        }
+        "$toInt" | "$toLong" | "$toDouble" | "$toBool" | "$toObjectId" => {
+            let a = args(arg, doc, vars)?;
+            expect_n(op, &a, 1)?;
+            let v = &a[0];
+            if nullish(v) {
+                return Ok(Bson::Null);
+            }
+            let bad = || {
+                CommandError::new(
+                    241,
+                    format!("Unsupported conversion from {} in {op}", value::type_alias(v)),
+                )
+            };
+            let num = || -> Option<f64> {
+                match v {
+                    Bson::String(s) => s.trim().parse::<f64>().ok(),
+                    Bson::Boolean(b) => Some(if *b { 1.0 } else { 0.0 }),
+                    Bson::DateTime(d) => Some(d.timestamp_millis() as f64),
+                    other => as_f64(other),
+                }
+            };
+            Ok(match op {
+                "$toInt" => Bson::Int32(num().ok_or_else(bad)?.trunc() as i32),
+                "$toLong" => Bson::Int64(num().ok_or_else(bad)?.trunc() as i64),
+                "$toDouble" => Bson::Double(num().ok_or_else(bad)?),
+                "$toBool" => Bson::Boolean(truthy(v)),
+                _ => match v {
+                    Bson::ObjectId(o) => Bson::ObjectId(*o),
+                    Bson::String(s) => {
+                        Bson::ObjectId(bson::oid::ObjectId::parse_str(s).map_err(|_| bad())?)
+                    }
+                    _ => return Err(bad()),
+                },
+            })
+        }
+        "$substr" | "$substrCP" | "$substrBytes" => {
+            let a = args(arg, doc, vars)?;
+            expect_n(op, &a, 3)?;
+            let s = match &a[0] {
+                Bson::String(s) => s.clone(),
+                x if nullish(x) => return Ok(Bson::String(String::new())),
+                other => other.to_string(),
+            };
+            let start = as_i64(&a[1]).unwrap_or(0).max(0) as usize;
+            let len = as_i64(&a[2]).unwrap_or(-1);
+            let chars: Vec<char> = s.chars().collect();
+            let end = if len < 0 {
+                chars.len()
+            } else {
+                start.saturating_add(len as usize).min(chars.len())
+            };
+            Ok(Bson::String(
+                chars
+                    .get(start.min(chars.len())..end.max(start.min(chars.len())))
+                    .map(|c| c.iter().collect())
+                    .unwrap_or_default(),
+            ))
+        }
+        "$strLenCP" => {
+            let a = args(arg, doc, vars)?;
+            expect_n(op, &a, 1)?;
+            match &a[0] {
+                Bson::String(s) => Ok(Bson::Int32(s.chars().count() as i32)),
+                other => Err(CommandError::new(
+                    34471,
+                    format!(
+                        "$strLenCP requires a string argument, found: {}",
+                        value::type_alias(other)
+                    ),
+                )),
+            }
+        }
+        "$split" => {
+            let a = args(arg, doc, vars)?;
+            expect_n(op, &a, 2)?;
+            match (&a[0], &a[1]) {
+                (Bson::String(s), Bson::String(sep)) if !sep.is_empty() => Ok(Bson::Array(
+                    s.split(sep.as_str()).map(|p| Bson::String(p.to_string())).collect(),
+                )),
+                (x, _) if nullish(x) => Ok(Bson::Null),
+                _ => Err(CommandError::new(
+                    40085,
+                    "$split requires a string and a non-empty string delimiter",
+                )),
+            }
+        }
         other => Err(CommandError::new(168, format!("Unrecognized expression '{other}'"))),
     }
 }
@@ -457,9 +735,4 @@ fn args_raw(arg: &Bson) -> Vec<&Bson> {
         Bson::Array(a) => a.iter().collect(),
         other => vec![other],
     }
-}
-
-/// Reads a field as `path::get` does, for callers outside expressions.
-pub(crate) fn get_path<'a>(doc: &'a Document, p: &str) -> Option<&'a Bson> {
-    path::get(doc, p)
 }

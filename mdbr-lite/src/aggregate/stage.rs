@@ -14,16 +14,27 @@ use crate::value::{self, OrdBson, add_numbers, compare};
 /// The name and argument of a stage document, checking it has exactly one field.
 pub(crate) fn split_stage(stage: &Document) -> CmdResult<(&str, &Bson)> {
     if stage.len() != 1 {
-        return Err(CommandError::new(40323, "A pipeline stage specification object must contain exactly one field."));
+        return Err(CommandError::new(
+            40323,
+            "A pipeline stage specification object must contain exactly one field.",
+        ));
     }
     match stage.iter().next() {
         Some((k, v)) => Ok((k.as_str(), v)),
-        None => Err(CommandError::new(40323, "A pipeline stage specification object must contain exactly one field.")),
+        None => Err(CommandError::new(
+            40323,
+            "A pipeline stage specification object must contain exactly one field.",
+        )),
     }
 }
 
 /// Runs `stages` over `docs`.
-pub(crate) fn run(engine: &Engine, db: &str, mut docs: Vec<Document>, stages: &[Document]) -> CmdResult<Vec<Document>> {
+pub(crate) fn run(
+    engine: &Engine,
+    db: &str,
+    mut docs: Vec<Document>,
+    stages: &[Document],
+) -> CmdResult<Vec<Document>> {
     for s in stages {
         docs = apply_stage(engine, db, docs, s)?;
     }
@@ -35,49 +46,94 @@ pub(crate) fn validate(stages: &[Document]) -> CmdResult<()> {
     for s in stages {
         let (name, _) = split_stage(s)?;
         if !KNOWN.contains(&name) {
-            return Err(CommandError::new(code::UNKNOWN_PIPELINE_STAGE, format!("Unrecognized pipeline stage name: '{name}'")));
+            return Err(CommandError::new(
+                code::UNKNOWN_PIPELINE_STAGE,
+                format!("Unrecognized pipeline stage name: '{name}'"),
+            ));
         }
     }
     Ok(())
 }
 
 const KNOWN: &[&str] = &[
-    "$match", "$sort", "$skip", "$limit", "$project", "$count", "$group", "$addFields", "$set", "$unset",
-    "$replaceRoot", "$replaceWith", "$unwind", "$sortByCount",
+    "$match",
+    "$sort",
+    "$skip",
+    "$limit",
+    "$project",
+    "$count",
+    "$group",
+    "$addFields",
+    "$set",
+    "$unset",
+    "$replaceRoot",
+    "$replaceWith",
+    "$unwind",
+    "$sortByCount",
 ];
 
 /// Applies one stage.
-pub(crate) fn apply_stage(engine: &Engine, db: &str, docs: Vec<Document>, stage: &Document) -> CmdResult<Vec<Document>> {
+pub(crate) fn apply_stage(
+    engine: &Engine,
+    db: &str,
+    docs: Vec<Document>,
+    stage: &Document,
+) -> CmdResult<Vec<Document>> {
     let _ = (engine, db);
     let (name, arg) = split_stage(stage)?;
     match name {
         "$match" => {
-            let Bson::Document(q) = arg else { return Err(CommandError::new(15959, "the match filter must be an expression in an object")) };
+            let Bson::Document(q) = arg else {
+                return Err(CommandError::new(
+                    15959,
+                    "the match filter must be an expression in an object",
+                ));
+            };
             let f = Filter::new(q)?;
             Ok(docs.into_iter().filter(|d| f.matches(d)).collect())
         }
         "$sort" => {
-            let Bson::Document(s) = arg else { return Err(CommandError::new(15973, "the $sort key specification must be an object")) };
+            let Bson::Document(s) = arg else {
+                return Err(CommandError::new(
+                    15973,
+                    "the $sort key specification must be an object",
+                ));
+            };
             let spec = SortSpec::parse(s)?;
             if spec.is_empty() {
-                return Err(CommandError::new(15976, "$sort stage must have at least one sort key"));
+                return Err(CommandError::new(
+                    15976,
+                    "$sort stage must have at least one sort key",
+                ));
             }
             let mut docs = docs;
             spec.sort_docs(&mut docs);
             Ok(docs)
         }
         "$skip" => {
-            let n = value::as_i64(arg).filter(|n| *n >= 0).ok_or_else(|| CommandError::new(15956, "invalid argument to $skip stage: Expected a non-negative number"))?;
+            let n = value::as_i64(arg).filter(|n| *n >= 0).ok_or_else(|| {
+                CommandError::new(
+                    15956,
+                    "invalid argument to $skip stage: Expected a non-negative number",
+                )
+            })?;
             Ok(docs.into_iter().skip(n as usize).collect())
         }
         "$limit" => {
-            let n = value::as_i64(arg).filter(|n| *n > 0).ok_or_else(|| CommandError::new(15958, "the limit must be positive"))?;
+            let n = value::as_i64(arg)
+                .filter(|n| *n > 0)
+                .ok_or_else(|| CommandError::new(15958, "the limit must be positive"))?;
             Ok(docs.into_iter().take(n as usize).collect())
         }
         "$count" => {
-            let Bson::String(field) = arg else { return Err(CommandError::new(40156, "the count field must be a non-empty string")) };
+            let Bson::String(field) = arg else {
+                return Err(CommandError::new(40156, "the count field must be a non-empty string"));
+            };
             if field.is_empty() || field.starts_with('$') || field.contains('.') {
-                return Err(CommandError::new(40158, "the count field must be a non-empty string without '$' or '.'"));
+                return Err(CommandError::new(
+                    40158,
+                    "the count field must be a non-empty string without '$' or '.'",
+                ));
             }
             if docs.is_empty() {
                 return Ok(Vec::new());
@@ -89,7 +145,12 @@ pub(crate) fn apply_stage(engine: &Engine, db: &str, docs: Vec<Document>, stage:
             Ok(vec![d])
         }
         "$group" => {
-            let Bson::Document(spec) = arg else { return Err(CommandError::new(15947, "a group's fields must be specified in an object")) };
+            let Bson::Document(spec) = arg else {
+                return Err(CommandError::new(
+                    15947,
+                    "a group's fields must be specified in an object",
+                ));
+            };
             group(docs, spec)
         }
         "$sortByCount" => {
@@ -108,7 +169,12 @@ pub(crate) fn apply_doc_stage(stage: &Document, d: &Document) -> CmdResult<Docum
     let (name, arg) = split_stage(stage)?;
     match name {
         "$addFields" | "$set" => {
-            let Bson::Document(spec) = arg else { return Err(CommandError::new(40272, format!("{name} specification stage must be an object"))) };
+            let Bson::Document(spec) = arg else {
+                return Err(CommandError::new(
+                    40272,
+                    format!("{name} specification stage must be an object"),
+                ));
+            };
             let vars = Vars::for_root(d);
             let mut out = d.clone();
             for (k, e) in spec {
@@ -140,17 +206,29 @@ pub(crate) fn apply_doc_stage(stage: &Document, d: &Document) -> CmdResult<Docum
             Projection::new(&spec, false)?.apply(d, None)
         }
         "$project" => {
-            let Bson::Document(spec) = arg else { return Err(CommandError::new(15969, "$project specification must be an object")) };
+            let Bson::Document(spec) = arg else {
+                return Err(CommandError::new(15969, "$project specification must be an object"));
+            };
             if spec.is_empty() {
-                return Err(CommandError::new(51272, "projection specification must have at least one field"));
+                return Err(CommandError::new(
+                    51272,
+                    "projection specification must have at least one field",
+                ));
             }
             Projection::new(spec, false)?.apply(d, None)
         }
         "$replaceRoot" | "$replaceWith" => {
             let e = if name == "$replaceRoot" {
                 match arg {
-                    Bson::Document(x) => x.get("newRoot").cloned().ok_or_else(|| CommandError::new(40231, "no newRoot specified for the $replaceRoot stage"))?,
-                    _ => return Err(CommandError::new(40229, "expected an object as specification for $replaceRoot stage")),
+                    Bson::Document(x) => x.get("newRoot").cloned().ok_or_else(|| {
+                        CommandError::new(40231, "no newRoot specified for the $replaceRoot stage")
+                    })?,
+                    _ => {
+                        return Err(CommandError::new(
+                            40229,
+                            "expected an object as specification for $replaceRoot stage",
+                        ));
+                    }
                 }
             } else {
                 arg.clone()
@@ -159,11 +237,17 @@ pub(crate) fn apply_doc_stage(stage: &Document, d: &Document) -> CmdResult<Docum
                 Bson::Document(x) => Ok(x),
                 other => Err(CommandError::new(
                     40228,
-                    format!("'newRoot' expression must evaluate to an object, but resulting value was: {other}. Type of resulting value: '{}'", value::type_alias(&other)),
+                    format!(
+                        "'newRoot' expression must evaluate to an object, but resulting value was: {other}. Type of resulting value: '{}'",
+                        value::type_alias(&other)
+                    ),
                 )),
             }
         }
-        other => Err(CommandError::new(code::UNKNOWN_PIPELINE_STAGE, format!("Unrecognized pipeline stage name: '{other}'"))),
+        other => Err(CommandError::new(
+            code::UNKNOWN_PIPELINE_STAGE,
+            format!("Unrecognized pipeline stage name: '{other}'"),
+        )),
     }
 }
 
@@ -194,20 +278,41 @@ enum Acc {
 }
 
 fn group(docs: Vec<Document>, spec: &Document) -> CmdResult<Vec<Document>> {
-    let id_expr = spec.get("_id").ok_or_else(|| CommandError::new(15955, "a group specification must include an _id"))?;
+    let id_expr = spec
+        .get("_id")
+        .ok_or_else(|| CommandError::new(15955, "a group specification must include an _id"))?;
     let mut accs: Vec<(String, String, Bson)> = Vec::new();
     for (k, v) in spec {
         if k == "_id" {
             continue;
         }
         let Bson::Document(a) = v else {
-            return Err(CommandError::new(40234, format!("The field '{k}' must be an accumulator object")));
+            return Err(CommandError::new(
+                40234,
+                format!("The field '{k}' must be an accumulator object"),
+            ));
         };
         let (op, arg) = match (a.len(), a.iter().next()) {
             (1, Some((op, arg))) => (op.clone(), arg.clone()),
-            _ => return Err(CommandError::new(40238, format!("The field '{k}' must specify one accumulator"))),
+            _ => {
+                return Err(CommandError::new(
+                    40238,
+                    format!("The field '{k}' must specify one accumulator"),
+                ));
+            }
         };
-        if !matches!(op.as_str(), "$sum" | "$avg" | "$min" | "$max" | "$first" | "$last" | "$push" | "$addToSet" | "$count") {
+        if !matches!(
+            op.as_str(),
+            "$sum"
+                | "$avg"
+                | "$min"
+                | "$max"
+                | "$first"
+                | "$last"
+                | "$push"
+                | "$addToSet"
+                | "$count"
+        ) {
             return Err(CommandError::new(15952, format!("unknown group operator '{op}'")));
         }
         accs.push((k.clone(), op, arg));
@@ -268,12 +373,16 @@ fn group(docs: Vec<Document>, spec: &Document) -> CmdResult<Vec<Document>> {
                     }
                 }
                 Acc::Min(m) => {
-                    if !matches!(v, Bson::Null | Bson::Undefined) && m.as_ref().is_none_or(|c| compare(&v, c).is_lt()) {
+                    if !matches!(v, Bson::Null | Bson::Undefined)
+                        && m.as_ref().is_none_or(|c| compare(&v, c).is_lt())
+                    {
                         *m = Some(v);
                     }
                 }
                 Acc::Max(m) => {
-                    if !matches!(v, Bson::Null | Bson::Undefined) && m.as_ref().is_none_or(|c| compare(&v, c).is_gt()) {
+                    if !matches!(v, Bson::Null | Bson::Undefined)
+                        && m.as_ref().is_none_or(|c| compare(&v, c).is_gt())
+                    {
                         *m = Some(v);
                     }
                 }
@@ -305,7 +414,11 @@ fn group(docs: Vec<Document>, spec: &Document) -> CmdResult<Vec<Document>> {
             let v = match st {
                 Acc::Sum(s) => s,
                 Acc::Avg(s, n) => {
-                    if n == 0 { Bson::Null } else { Bson::Double(value::as_f64(&s).unwrap_or(0.0) / n as f64) }
+                    if n == 0 {
+                        Bson::Null
+                    } else {
+                        Bson::Double(value::as_f64(&s).unwrap_or(0.0) / n as f64)
+                    }
                 }
                 Acc::Min(m) | Acc::Max(m) | Acc::First(m) => m.unwrap_or(Bson::Null),
                 Acc::Last(l) => l,
@@ -323,14 +436,24 @@ fn unwind(docs: Vec<Document>, arg: &Bson) -> CmdResult<Vec<Document>> {
     let (path, index_field, preserve) = match arg {
         Bson::String(s) => (s.clone(), None, false),
         Bson::Document(d) => (
-            d.get_str("path").map_err(|_| CommandError::new(28812, "no path specified to $unwind stage"))?.to_string(),
+            d.get_str("path")
+                .map_err(|_| CommandError::new(28812, "no path specified to $unwind stage"))?
+                .to_string(),
             d.get_str("includeArrayIndex").ok().map(str::to_string),
             d.get_bool("preserveNullAndEmptyArrays").unwrap_or(false),
         ),
-        _ => return Err(CommandError::new(15981, "expected either a string or an object as specification for $unwind stage")),
+        _ => {
+            return Err(CommandError::new(
+                15981,
+                "expected either a string or an object as specification for $unwind stage",
+            ));
+        }
     };
     let Some(field) = path.strip_prefix('$') else {
-        return Err(CommandError::new(28818, "path option to $unwind stage should be prefixed with a '$'"));
+        return Err(CommandError::new(
+            28818,
+            "path option to $unwind stage should be prefixed with a '$'",
+        ));
     };
     let mut out = Vec::new();
     for d in docs {
@@ -344,6 +467,14 @@ fn unwind(docs: Vec<Document>, arg: &Bson) -> CmdResult<Vec<Document>> {
                     }
                     out.push(n);
                 }
+            }
+            Some(Bson::Array(_)) if preserve => {
+                let mut n = d.clone();
+                remove_dotted(&mut n, field);
+                if let Some(ix) = &index_field {
+                    set_dotted(&mut n, ix, Bson::Null);
+                }
+                out.push(n);
             }
             Some(Bson::Array(_)) | Some(Bson::Null) | None => {
                 if preserve {

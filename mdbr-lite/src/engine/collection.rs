@@ -22,6 +22,9 @@ pub(crate) struct Collection {
     pub(crate) indexes: Vec<Index>,
 }
 
+/// A description and the lower and upper bounds of an index scan.
+type IndexBounds = (String, Bound<Bson>, Bound<Bson>, Vec<Bson>);
+
 /// How a query reads the collection.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum PlanKind {
@@ -29,27 +32,6 @@ pub(crate) enum PlanKind {
     CollScan,
     /// An index scan.
     IxScan { name: String, key: Document, bounds: String },
-}
-
-impl PlanKind {
-    /// The `winningPlan` of `explain`.
-    pub(crate) fn explain(&self, filter: &Document) -> Document {
-        match self {
-            PlanKind::CollScan => doc! { "stage": "COLLSCAN", "filter": filter.clone(), "direction": "forward" },
-            PlanKind::IxScan { name, key, bounds } => doc! {
-                "stage": "FETCH",
-                "filter": filter.clone(),
-                "inputStage": {
-                    "stage": "IXSCAN",
-                    "keyPattern": key.clone(),
-                    "indexName": name.clone(),
-                    "isMultiKey": false,
-                    "direction": "forward",
-                    "indexBounds": bounds.clone(),
-                },
-            },
-        }
-    }
 }
 
 impl Collection {
@@ -66,30 +48,35 @@ impl Collection {
 
     /// The catalog entry persisted for this collection.
     pub(crate) fn meta(&self) -> Document {
-        let specs: Vec<Bson> = self.indexes.iter().map(|i| Bson::Document(i.spec.to_list_entry())).collect();
+        let specs: Vec<Bson> =
+            self.indexes.iter().map(|i| Bson::Document(i.spec.to_list_entry())).collect();
         doc! { "options": self.options.clone(), "uuid": self.uuid, "indexes": specs }
     }
 
     /// A collection rebuilt from its catalog entry and documents.
-    pub(crate) fn from_meta(ns: &str, meta: &Document, docs: Vec<(RecordId, Document)>) -> CmdResult<Self> {
+    pub(crate) fn from_meta(
+        ns: &str,
+        meta: &Document,
+        docs: Vec<(RecordId, Document)>,
+    ) -> CmdResult<Self> {
         let options = meta.get_document("options").cloned().unwrap_or_default();
         let mut c = Self::new(options);
-        if let Some(Bson::Binary(b)) = meta.get("uuid") {
-            if let Ok(arr) = <[u8; 16]>::try_from(b.bytes.as_slice()) {
-                c.uuid = bson::Uuid::from_bytes(arr);
-            }
+        if let Some(Bson::Binary(b)) = meta.get("uuid")
+            && let Ok(arr) = <[u8; 16]>::try_from(b.bytes.as_slice())
+        {
+            c.uuid = bson::Uuid::from_bytes(arr);
         }
         if let Ok(list) = meta.get_array("indexes") {
             for s in list {
-                if let Bson::Document(d) = s {
-                    if d.get_str("name").ok() != Some("_id_") {
-                        c.indexes.push(Index::new(IndexSpec::parse(d)?));
-                    }
+                if let Bson::Document(d) = s
+                    && d.get_str("name").ok() != Some("_id_")
+                {
+                    c.indexes.push(Index::new(IndexSpec::parse(d)?));
                 }
             }
         }
         for (rid, d) in docs {
-            c.next_rid = c.next_rid.max(rid + 1);
+            c.next_rid = c.next_rid.max(rid.saturating_add(1));
             c.index_insert(rid, &d);
             c.docs.insert(rid, d);
         }
@@ -120,13 +107,23 @@ impl Collection {
         }
     }
 
-    fn check_unique(&self, ns: &str, d: &Document, except: Option<RecordId>) -> CmdResult<()> {
-        for ix in self.indexes.iter().filter(|i| i.spec.unique) {
-            if let Some(keys) = ix.spec.keys_for(d) {
-                for k in &keys {
-                    if ix.conflict(k, except).is_some() {
-                        return Err(ix.duplicate_error(ns, k));
-                    }
+    fn all_keys(&self, d: &Document) -> Vec<Option<Vec<Vec<OrdBson>>>> {
+        self.indexes.iter().map(|ix| ix.spec.keys_for(d)).collect()
+    }
+
+    fn check_unique(
+        &self,
+        ns: &str,
+        keys: &[Option<Vec<Vec<OrdBson>>>],
+        except: Option<RecordId>,
+    ) -> CmdResult<()> {
+        for (ix, keys) in self.indexes.iter().zip(keys) {
+            if !ix.spec.unique {
+                continue;
+            }
+            for k in keys.iter().flatten() {
+                if ix.conflict(k, except).is_some() {
+                    return Err(ix.duplicate_error(ns, k));
                 }
             }
         }
@@ -135,26 +132,36 @@ impl Collection {
 
     /// Inserts a document (which must have an `_id`), enforcing unique indexes.
     pub(crate) fn insert(&mut self, ns: &str, d: Document) -> CmdResult<RecordId> {
-        self.check_unique(ns, &d, None)?;
+        let keys = self.all_keys(&d);
+        self.check_unique(ns, &keys, None)?;
         let rid = self.next_rid;
         self.next_rid += 1;
-        self.index_insert(rid, &d);
+        for (ix, k) in self.indexes.iter_mut().zip(keys) {
+            if let Some(k) = k {
+                ix.insert(rid, &k);
+            }
+        }
         self.docs.insert(rid, d);
         Ok(rid)
     }
 
     /// Replaces the document at `rid`, enforcing unique indexes.
     pub(crate) fn replace(&mut self, ns: &str, rid: RecordId, d: Document) -> CmdResult<()> {
-        self.check_unique(ns, &d, Some(rid))?;
+        let new_keys = self.all_keys(&d);
+        self.check_unique(ns, &new_keys, Some(rid))?;
         let Some(old) = self.docs.remove(&rid) else {
             return Err(CommandError::new(code::INTERNAL_ERROR, "record vanished"));
         };
-        for ix in &mut self.indexes {
-            if let Some(keys) = ix.spec.keys_for(&old) {
-                ix.remove(rid, &keys);
+        for (ix, nk) in self.indexes.iter_mut().zip(new_keys) {
+            let ok = ix.spec.keys_for(&old);
+            if ok == nk {
+                continue;
             }
-            if let Some(keys) = ix.spec.keys_for(&d) {
-                ix.insert(rid, &keys);
+            if let Some(k) = ok {
+                ix.remove(rid, &k);
+            }
+            if let Some(k) = nk {
+                ix.insert(rid, &k);
             }
         }
         self.docs.insert(rid, d);
@@ -183,20 +190,32 @@ impl Collection {
                 }
                 return Err(CommandError::new(
                     code::INDEX_OPTIONS_CONFLICT,
-                    format!("An existing index has the same name as the requested index. Requested index: {}, existing index: {}", spec.to_list_entry(), ix.spec.to_list_entry()),
+                    format!(
+                        "An existing index has the same name as the requested index. Requested index: {}, existing index: {}",
+                        spec.to_list_entry(),
+                        ix.spec.to_list_entry()
+                    ),
                 ));
             }
             if same_name {
                 return Err(CommandError::new(
                     code::INDEX_KEY_SPECS_CONFLICT,
-                    format!("An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: {}, existing index: {}", spec.to_list_entry(), ix.spec.to_list_entry()),
+                    format!(
+                        "An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: {}, existing index: {}",
+                        spec.to_list_entry(),
+                        ix.spec.to_list_entry()
+                    ),
                 ));
             }
             if same_key && ix.spec.partial == spec.partial {
                 let msg = if ix.spec.same_options(&spec) {
                     format!("Index already exists with a different name: {}", ix.spec.name)
                 } else {
-                    format!("An equivalent index already exists with the same name but different options. Requested index: {}, existing index: {}", spec.to_list_entry(), ix.spec.to_list_entry())
+                    format!(
+                        "An equivalent index already exists with the same name but different options. Requested index: {}, existing index: {}",
+                        spec.to_list_entry(),
+                        ix.spec.to_list_entry()
+                    )
                 };
                 return Err(CommandError::new(code::INDEX_OPTIONS_CONFLICT, msg));
             }
@@ -226,7 +245,10 @@ impl Collection {
         let before = self.indexes.len();
         self.indexes.retain(|i| i.spec.name != name);
         if self.indexes.len() == before {
-            return Err(CommandError::new(code::INDEX_NOT_FOUND, format!("index not found with name [{name}]")));
+            return Err(CommandError::new(
+                code::INDEX_NOT_FOUND,
+                format!("index not found with name [{name}]"),
+            ));
         }
         Ok(())
     }
@@ -248,44 +270,56 @@ impl Collection {
         hint: Option<&Bson>,
     ) -> CmdResult<(PlanKind, Vec<RecordId>)> {
         if let Some(h) = hint {
-            if let Bson::Document(d) = h {
-                if d.contains_key("$natural") {
-                    return Ok((PlanKind::CollScan, self.docs.keys().copied().collect()));
-                }
+            if let Bson::Document(d) = h
+                && d.contains_key("$natural")
+            {
+                return Ok((PlanKind::CollScan, self.docs.keys().copied().collect()));
             }
-            let is_empty = matches!(h, Bson::String(s) if s.is_empty()) || matches!(h, Bson::Document(d) if d.is_empty());
+            let is_empty = matches!(h, Bson::String(s) if s.is_empty())
+                || matches!(h, Bson::Document(d) if d.is_empty());
             if !is_empty {
                 let ix = self.find_index(h).ok_or_else(|| {
                     CommandError::bad_value("error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index")
                 })?;
-                if let Some((bounds, lo, hi)) = self.bounds_for(ix, filter) {
-                    return Ok((ix_plan(ix, bounds), ix.scan(as_ref(&lo), as_ref(&hi))));
+                if let Some((bounds, lo, hi, rest)) = self.bounds_for(ix, filter)
+                    && !bounds.starts_with("in")
+                {
+                    let rids = ix.scan_prefix(as_ref(&lo), as_ref(&hi), &rest);
+                    return Ok((ix_plan(ix, bounds), rids));
                 }
                 return Ok((ix_plan(ix, "[MinKey, MaxKey]".to_string()), ix.scan_all()));
             }
         }
-        let mut best: Option<(i32, &Index, String, Bound<Bson>, Bound<Bson>)> = None;
+        let mut best: Option<(i32, &Index, IndexBounds)> = None;
         for ix in &self.indexes {
             if !ix.spec.is_complete() {
                 continue;
             }
-            if let Some((bounds, lo, hi)) = self.bounds_for(ix, filter) {
-                let score = match (&lo, &hi) {
-                    (Bound::Included(a), Bound::Included(b)) if crate::value::values_equal(a, b) => 3,
-                    _ if bounds.starts_with("in") => 2,
-                    _ => 1,
-                } * 10
+            if let Some((bounds, lo, hi, rest)) = self.bounds_for(ix, filter) {
+                let extra = rest.len() as i32 * 40;
+                let score = extra
+                    + match (&lo, &hi) {
+                        (Bound::Included(a), Bound::Included(b))
+                            if crate::value::values_equal(a, b) =>
+                        {
+                            3
+                        }
+                        _ if bounds.starts_with("in") => 2,
+                        _ => 1,
+                    } * 10
                     + if ix.spec.unique { 1 } else { 0 };
                 if best.as_ref().is_none_or(|b| score > b.0) {
-                    best = Some((score, ix, bounds, lo, hi));
+                    best = Some((score, ix, (bounds, lo, hi, rest)));
                 }
             }
         }
-        if let Some((_, ix, bounds, lo, hi)) = best {
+        if let Some((_, ix, (bounds, lo, hi, rest))) = best {
             if bounds.starts_with("in") {
                 let mut rids = Vec::new();
                 let mut seen = std::collections::HashSet::new();
-                for (_, p) in filter.top_level_preds().into_iter().filter(|(p, _)| *p == ix.spec.fields[0]) {
+                for (_, p) in
+                    filter.top_level_preds().into_iter().filter(|(p, _)| *p == ix.spec.fields[0])
+                {
                     if let Pred::In(alts) = p {
                         for a in alts {
                             if let Pred::Eq(v) = a {
@@ -301,33 +335,64 @@ impl Collection {
                 }
                 return Ok((ix_plan(ix, bounds), rids));
             }
-            return Ok((ix_plan(ix, bounds), ix.scan(as_ref(&lo), as_ref(&hi))));
+            return Ok((ix_plan(ix, bounds), ix.scan_prefix(as_ref(&lo), as_ref(&hi), &rest)));
         }
-        if let Some((first, _)) = sort.fields.first() {
-            if let Some(ix) = self.indexes.iter().find(|i| i.spec.is_complete() && &i.spec.fields[0] == first) {
-                return Ok((ix_plan(ix, "[MinKey, MaxKey]".to_string()), ix.scan_all()));
-            }
+        if let Some((first, _)) = sort.fields.first()
+            && let Some(ix) =
+                self.indexes.iter().find(|i| i.spec.is_complete() && &i.spec.fields[0] == first)
+        {
+            return Ok((ix_plan(ix, "[MinKey, MaxKey]".to_string()), ix.scan_all()));
         }
         Ok((PlanKind::CollScan, self.docs.keys().copied().collect()))
     }
 
     /// Bounds on the first field of `ix` implied by the filter: (description, lower, upper).
-    fn bounds_for(&self, ix: &Index, filter: &Filter) -> Option<(String, Bound<Bson>, Bound<Bson>)> {
+    fn bounds_for(&self, ix: &Index, filter: &Filter) -> Option<IndexBounds> {
         let field = ix.spec.fields.first()?;
-        let preds: Vec<&Pred> =
-            filter.top_level_preds().into_iter().filter(|(p, _)| p == field).map(|(_, p)| p).collect();
+        let preds: Vec<&Pred> = filter
+            .top_level_preds()
+            .into_iter()
+            .filter(|(p, _)| p == field)
+            .map(|(_, p)| p)
+            .collect();
         let mut lo: Bound<Bson> = Bound::Unbounded;
         let mut hi: Bound<Bson> = Bound::Unbounded;
         let mut used = false;
         for p in preds {
             match p {
                 Pred::Eq(v) if indexable_eq(v) => {
-                    return Some((format!("[{v}, {v}]"), Bound::Included(v.clone()), Bound::Included(v.clone())));
+                    // Equalities on the following key fields narrow the scan further.
+                    let all = filter.top_level_preds();
+                    let mut rest = Vec::new();
+                    for f in ix.spec.fields.iter().skip(1) {
+                        let eq = all.iter().find_map(|(p, pr)| match pr {
+                            Pred::Eq(x) if p == f && indexable_eq(x) => Some(x.clone()),
+                            _ => None,
+                        });
+                        match eq {
+                            Some(x) => rest.push(x),
+                            None => break,
+                        }
+                    }
+                    let mut shown = vec![format!("[{v}, {v}]")];
+                    shown.extend(rest.iter().map(|x| format!("[{x}, {x}]")));
+                    return Some((
+                        shown.join(", "),
+                        Bound::Included(v.clone()),
+                        Bound::Included(v.clone()),
+                        rest,
+                    ));
                 }
                 Pred::In(alts)
-                    if !alts.is_empty() && alts.iter().all(|a| matches!(a, Pred::Eq(v) if indexable_eq(v))) =>
+                    if !alts.is_empty()
+                        && alts.iter().all(|a| matches!(a, Pred::Eq(v) if indexable_eq(v))) =>
                 {
-                    return Some(("in-list".to_string(), Bound::Unbounded, Bound::Unbounded));
+                    return Some((
+                        "in-list".to_string(),
+                        Bound::Unbounded,
+                        Bound::Unbounded,
+                        Vec::new(),
+                    ));
                 }
                 Pred::Cmp(ord, incl, v) if indexable_eq(v) => {
                     if used && ix.multikey {
@@ -335,13 +400,21 @@ impl Collection {
                     }
                     used = true;
                     if *ord == Ordering::Greater {
-                        let new_lo = if *incl { Bound::Included(v.clone()) } else { Bound::Excluded(v.clone()) };
+                        let new_lo = if *incl {
+                            Bound::Included(v.clone())
+                        } else {
+                            Bound::Excluded(v.clone())
+                        };
                         lo = tighter_lo(lo, new_lo);
                         if matches!(hi, Bound::Unbounded) {
                             hi = rank_end(v).map_or(Bound::Unbounded, Bound::Excluded);
                         }
                     } else {
-                        let new_hi = if *incl { Bound::Included(v.clone()) } else { Bound::Excluded(v.clone()) };
+                        let new_hi = if *incl {
+                            Bound::Included(v.clone())
+                        } else {
+                            Bound::Excluded(v.clone())
+                        };
                         hi = tighter_hi(hi, new_hi);
                         if matches!(lo, Bound::Unbounded) {
                             lo = rank_start(v).map_or(Bound::Unbounded, Bound::Included);
@@ -357,13 +430,19 @@ impl Collection {
         let show = |b: &Bound<Bson>, open: bool| match b {
             Bound::Included(v) => format!("{}{v}", if open { "[" } else { "" }),
             Bound::Excluded(v) => format!("{}{v}", if open { "(" } else { "" }),
-            Bound::Unbounded => if open { "[MinKey".to_string() } else { "MaxKey".to_string() },
+            Bound::Unbounded => {
+                if open {
+                    "[MinKey".to_string()
+                } else {
+                    "MaxKey".to_string()
+                }
+            }
         };
         let close = match &hi {
             Bound::Included(_) | Bound::Unbounded => "]",
             Bound::Excluded(_) => ")",
         };
-        Some((format!("{}, {}{close}", show(&lo, true), show(&hi, false)), lo, hi))
+        Some((format!("{}, {}{close}", show(&lo, true), show(&hi, false)), lo, hi, Vec::new()))
     }
 }
 
@@ -380,14 +459,26 @@ fn as_ref(b: &Bound<Bson>) -> Bound<&Bson> {
 }
 
 fn indexable_eq(v: &Bson) -> bool {
-    !matches!(v, Bson::Null | Bson::Undefined | Bson::Array(_) | Bson::RegularExpression(_) | Bson::MinKey | Bson::MaxKey)
+    !matches!(
+        v,
+        Bson::Null
+            | Bson::Undefined
+            | Bson::Array(_)
+            | Bson::RegularExpression(_)
+            | Bson::MinKey
+            | Bson::MaxKey
+    )
 }
 
 fn tighter_lo(a: Bound<Bson>, b: Bound<Bson>) -> Bound<Bson> {
     match (&a, &b) {
         (Bound::Unbounded, _) => b,
         (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y)) => {
-            if OrdBson(y.clone()) > OrdBson(x.clone()) { b } else { a }
+            if OrdBson(y.clone()) > OrdBson(x.clone()) {
+                b
+            } else {
+                a
+            }
         }
         _ => a,
     }
@@ -397,7 +488,11 @@ fn tighter_hi(a: Bound<Bson>, b: Bound<Bson>) -> Bound<Bson> {
     match (&a, &b) {
         (Bound::Unbounded, _) => b,
         (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y)) => {
-            if OrdBson(y.clone()) < OrdBson(x.clone()) { b } else { a }
+            if OrdBson(y.clone()) < OrdBson(x.clone()) {
+                b
+            } else {
+                a
+            }
         }
         _ => a,
     }

@@ -75,9 +75,7 @@ impl Filter {
         }
         for (i, elem) in arr.iter().enumerate() {
             let mut probe = doc.clone();
-            if set_path_simple(&mut probe, array_path, Bson::Array(vec![elem.clone()])).is_none() {
-                return None;
-            }
+            set_path_simple(&mut probe, array_path, Bson::Array(vec![elem.clone()]))?;
             if preds.iter().all(|n| matches_node(n, &probe)) {
                 return Some(i);
             }
@@ -107,7 +105,9 @@ fn collect_top<'a>(n: &'a Node, out: &mut Vec<(&'a str, &'a Pred)>) {
 fn collect_conjuncts(n: &Node, prefix: &str, out: &mut Vec<Node>) {
     match n {
         Node::And(v) => v.iter().for_each(|c| collect_conjuncts(c, prefix, out)),
-        Node::Field { path, .. } if path == prefix || path.starts_with(&format!("{prefix}.")) => out.push(n.clone()),
+        Node::Field { path, .. } if path == prefix || path.starts_with(&format!("{prefix}.")) => {
+            out.push(n.clone())
+        }
         _ => {}
     }
 }
@@ -136,14 +136,16 @@ fn parse_doc(query: &Document) -> CmdResult<Node> {
                         return Err(CommandError::bad_value(format!("${op} must be an array")));
                     };
                     if arr.is_empty() {
-                        return Err(CommandError::bad_value(format!(
-                            "$and/$or/$nor must be a nonempty array"
-                        )));
+                        return Err(CommandError::bad_value(
+                            "$and/$or/$nor must be a nonempty array".to_string(),
+                        ));
                     }
                     let mut children = Vec::new();
                     for e in arr {
                         let Bson::Document(d) = e else {
-                            return Err(CommandError::bad_value(format!("${op} argument's entries must be objects")));
+                            return Err(CommandError::bad_value(format!(
+                                "${op} argument's entries must be objects"
+                            )));
                         };
                         children.push(parse_doc(d)?);
                     }
@@ -160,27 +162,44 @@ fn parse_doc(query: &Document) -> CmdResult<Node> {
                         "$where is not supported: mdbr-lite does not execute JavaScript",
                     ));
                 }
-                "text" => return Err(CommandError::new(crate::error::code::NOT_IMPLEMENTED, "$text is not supported by mdbr-lite")),
+                "text" => {
+                    return Err(CommandError::new(
+                        crate::error::code::NOT_IMPLEMENTED,
+                        "$text is not supported by mdbr-lite",
+                    ));
+                }
                 "alwaysTrue" => {}
                 "alwaysFalse" => nodes.push(Node::Or(Vec::new())),
-                _ => return Err(CommandError::bad_value(format!("unknown top level operator: {k}"))),
+                _ => {
+                    return Err(CommandError::bad_value(format!(
+                        "unknown top level operator: {k}"
+                    )));
+                }
             }
         } else {
-            nodes.push(Node::Field { path: k.clone(), parts: path::split(k), pred: parse_value(v)? });
+            nodes.push(Node::Field {
+                path: k.clone(),
+                parts: path::split(k),
+                pred: parse_value(v)?,
+            });
         }
     }
     Ok(if nodes.len() == 1 { nodes.remove(0) } else { Node::And(nodes) })
 }
 
 fn is_operator_doc(d: &Document) -> bool {
-    d.keys().next().is_some_and(|k| k.starts_with('$') && !matches!(k.as_str(), "$ref" | "$id" | "$db"))
+    d.keys()
+        .next()
+        .is_some_and(|k| k.starts_with('$') && !matches!(k.as_str(), "$ref" | "$id" | "$db"))
 }
 
 /// Parses the value side of `{path: value}`.
 pub(crate) fn parse_value(v: &Bson) -> CmdResult<Pred> {
     match v {
         Bson::Document(d) if is_operator_doc(d) => parse_ops(d),
-        Bson::RegularExpression(r) => Ok(Pred::Regex(Box::new(compile_regex(r.pattern.as_str(), r.options.as_str())?))),
+        Bson::RegularExpression(r) => {
+            Ok(Pred::Regex(Box::new(compile_regex(r.pattern.as_str(), r.options.as_str())?)))
+        }
         other => Ok(Pred::Eq(other.clone())),
     }
 }
@@ -202,7 +221,11 @@ fn compile_regex(pattern: &str, options: &str) -> CmdResult<regex::Regex> {
                 b.ignore_whitespace(true);
             }
             'u' | 'l' => {}
-            other => return Err(CommandError::bad_value(format!("invalid flag in regex options: {other}"))),
+            other => {
+                return Err(CommandError::bad_value(format!(
+                    "invalid flag in regex options: {other}"
+                )));
+            }
         }
     }
     b.build().map_err(|e| CommandError::bad_value(format!("Regular expression is invalid: {e}")))
@@ -233,9 +256,10 @@ fn parse_ops(d: &Document) -> CmdResult<Pred> {
                 let mut alts = Vec::new();
                 for e in a {
                     alts.push(match e {
-                        Bson::RegularExpression(r) => {
-                            Pred::Regex(Box::new(compile_regex(r.pattern.as_str(), r.options.as_str())?))
-                        }
+                        Bson::RegularExpression(r) => Pred::Regex(Box::new(compile_regex(
+                            r.pattern.as_str(),
+                            r.options.as_str(),
+                        )?)),
                         Bson::Document(x) if is_operator_doc(x) => {
                             return Err(CommandError::bad_value("cannot nest $ under $in"));
                         }
@@ -253,7 +277,8 @@ fn parse_ops(d: &Document) -> CmdResult<Pred> {
                 Pred::Type(sels)
             }
             "$size" => {
-                let n = value::as_i64(arg).ok_or_else(|| CommandError::bad_value("$size needs a number"))?;
+                let n = value::as_i64(arg)
+                    .ok_or_else(|| CommandError::bad_value("$size needs a number"))?;
                 if n < 0 {
                     return Err(CommandError::bad_value("$size may not be negative"));
                 }
@@ -269,7 +294,9 @@ fn parse_ops(d: &Document) -> CmdResult<Pred> {
                     let mut ps = Vec::new();
                     for e in a {
                         ps.push(match e {
-                            Bson::Document(x) if x.keys().next().map(String::as_str) == Some("$elemMatch") => {
+                            Bson::Document(x)
+                                if x.keys().next().map(String::as_str) == Some("$elemMatch") =>
+                            {
                                 parse_ops(x)?
                             }
                             other => parse_value(other)?,
@@ -284,7 +311,8 @@ fn parse_ops(d: &Document) -> CmdResult<Pred> {
                 };
                 let value_form = !inner.is_empty()
                     && inner.keys().all(|k| {
-                        k.starts_with('$') && !matches!(k.as_str(), "$and" | "$or" | "$nor" | "$expr" | "$where")
+                        k.starts_with('$')
+                            && !matches!(k.as_str(), "$and" | "$or" | "$nor" | "$expr" | "$where")
                     });
                 if value_form {
                     match parse_ops(inner)? {
@@ -296,7 +324,9 @@ fn parse_ops(d: &Document) -> CmdResult<Pred> {
                 }
             }
             "$regex" => match arg {
-                Bson::String(s) => Pred::Regex(Box::new(compile_regex(s, options.as_deref().unwrap_or(""))?)),
+                Bson::String(s) => {
+                    Pred::Regex(Box::new(compile_regex(s, options.as_deref().unwrap_or(""))?))
+                }
                 Bson::RegularExpression(r) => {
                     let opts = options.clone().unwrap_or_else(|| r.options.to_string());
                     Pred::Regex(Box::new(compile_regex(r.pattern.as_str(), &opts)?))
@@ -316,8 +346,12 @@ fn parse_ops(d: &Document) -> CmdResult<Pred> {
                 if a.len() != 2 {
                     return Err(CommandError::bad_value("malformed mod, not enough elements"));
                 }
-                let div = as_f64(&a[0]).ok_or_else(|| CommandError::bad_value("malformed mod, divisor not a number"))?;
-                let rem = as_f64(&a[1]).ok_or_else(|| CommandError::bad_value("malformed mod, remainder not a number"))?;
+                let div = as_f64(&a[0]).ok_or_else(|| {
+                    CommandError::bad_value("malformed mod, divisor not a number")
+                })?;
+                let rem = as_f64(&a[1]).ok_or_else(|| {
+                    CommandError::bad_value("malformed mod, remainder not a number")
+                })?;
                 let div = div.trunc() as i64;
                 if div == 0 {
                     return Err(CommandError::bad_value("divisor cannot be 0"));
@@ -326,9 +360,9 @@ fn parse_ops(d: &Document) -> CmdResult<Pred> {
             }
             "$not" => match arg {
                 Bson::Document(x) if is_operator_doc(x) => Pred::Not(Box::new(parse_ops(x)?)),
-                Bson::RegularExpression(r) => {
-                    Pred::Not(Box::new(Pred::Regex(Box::new(compile_regex(r.pattern.as_str(), r.options.as_str())?))))
-                }
+                Bson::RegularExpression(r) => Pred::Not(Box::new(Pred::Regex(Box::new(
+                    compile_regex(r.pattern.as_str(), r.options.as_str())?,
+                )))),
                 _ => return Err(CommandError::bad_value("$not needs a regex or a document")),
             },
             "$comment" => continue,
@@ -425,6 +459,11 @@ fn match_leaf(leaf: Leaf<'_>, pred: &Pred) -> bool {
                 if type_rank(v) != type_rank(target) {
                     return false;
                 }
+                // NaN is only ever equal to NaN: it is neither greater nor less than anything.
+                let nan = |x: &Bson| value::is_number(x) && as_f64(x).is_some_and(f64::is_nan);
+                if nan(v) || nan(target) {
+                    return *or_equal && nan(v) && nan(target);
+                }
                 let o = compare(v, target);
                 o == *ord || (*or_equal && o == Ordering::Equal)
             }
@@ -443,7 +482,9 @@ fn match_leaf(leaf: Leaf<'_>, pred: &Pred) -> bool {
             _ => false,
         },
         Pred::ElemValue(ps) => match leaf {
-            Leaf::Value(Bson::Array(a), false) => a.iter().any(|e| ps.iter().all(|p| match_value(e, p))),
+            Leaf::Value(Bson::Array(a), false) => {
+                a.iter().any(|e| ps.iter().all(|p| match_value(e, p)))
+            }
             _ => false,
         },
         Pred::ElemDoc(f) => match leaf {

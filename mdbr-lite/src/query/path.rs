@@ -51,11 +51,10 @@ fn walk<'a>(v: &'a Bson, parts: &[String], out: &mut Vec<Leaf<'a>>) {
             Some(child) => walk(child, rest, out),
         },
         Bson::Array(a) => {
-            let before = out.len();
-            if let Ok(i) = first.parse::<usize>() {
-                if let Some(e) = a.get(i) {
-                    walk(e, rest, out);
-                }
+            if let Ok(i) = first.parse::<usize>()
+                && let Some(e) = a.get(i)
+            {
+                walk(e, rest, out);
             }
             for e in a {
                 if let Bson::Document(d) = e {
@@ -64,9 +63,6 @@ fn walk<'a>(v: &'a Bson, parts: &[String], out: &mut Vec<Leaf<'a>>) {
                         Some(child) => walk(child, rest, out),
                     }
                 }
-            }
-            if out.len() == before {
-                out.push(Leaf::Missing);
             }
         }
         _ => out.push(Leaf::Missing),
@@ -92,17 +88,23 @@ pub(crate) fn get<'a>(doc: &'a Document, path: &str) -> Option<&'a Bson> {
 ///
 /// Returns an empty vector when the path reaches nothing.
 pub(crate) fn key_values<'a>(doc: &'a Document, path: &str) -> Vec<&'a Bson> {
-    let parts = split(path);
     let mut out = Vec::new();
-    if let Some((first, rest)) = parts.split_first() {
-        if let Some(v) = doc.get(first) {
-            key_walk(v, rest, &mut out);
+    if !path.contains('.') {
+        if let Some(v) = doc.get(path) {
+            key_walk(v, &[], &mut out);
         }
+        return out;
+    }
+    let parts: Vec<&str> = path.split('.').collect();
+    if let Some((first, rest)) = parts.split_first()
+        && let Some(v) = doc.get(first)
+    {
+        key_walk(v, rest, &mut out);
     }
     out
 }
 
-fn key_walk<'a>(v: &'a Bson, parts: &[String], out: &mut Vec<&'a Bson>) {
+fn key_walk<'a>(v: &'a Bson, parts: &[&str], out: &mut Vec<&'a Bson>) {
     let Some((first, rest)) = parts.split_first() else {
         match v {
             Bson::Array(a) if !a.is_empty() => out.extend(a.iter()),
@@ -117,17 +119,17 @@ fn key_walk<'a>(v: &'a Bson, parts: &[String], out: &mut Vec<&'a Bson>) {
             }
         }
         Bson::Array(a) => {
-            if let Ok(i) = first.parse::<usize>() {
-                if let Some(e) = a.get(i) {
-                    key_walk(e, rest, out);
-                    return;
-                }
+            if let Ok(i) = first.parse::<usize>()
+                && let Some(e) = a.get(i)
+            {
+                key_walk(e, rest, out);
+                return;
             }
             for e in a {
-                if let Bson::Document(d) = e {
-                    if let Some(child) = d.get(first) {
-                        key_walk(child, rest, out);
-                    }
+                if let Bson::Document(d) = e
+                    && let Some(child) = d.get(first)
+                {
+                    key_walk(child, rest, out);
                 }
             }
         }

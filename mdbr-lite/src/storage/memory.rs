@@ -14,4 +14,8 @@ impl Storage for MemoryStorage {
     fn commit(&mut self, _ops: Vec<StorageOp>) -> CmdResult<()> {
         Ok(())
     }
+
+    fn is_persistent(&self) -> bool {
+        false
+    }
 }

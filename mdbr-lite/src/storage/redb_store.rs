@@ -78,7 +78,10 @@ impl Storage for RedbStorage {
                     StorageOp::DropCollection { ns } => {
                         catalog.remove(ns.as_str()).map_err(io_err)?;
                         let mut keys = Vec::new();
-                        for e in docs.range((ns.as_str(), 0u64)..=(ns.as_str(), u64::MAX)).map_err(io_err)? {
+                        for e in docs
+                            .range((ns.as_str(), 0u64)..=(ns.as_str(), u64::MAX))
+                            .map_err(io_err)?
+                        {
                             let (k, _) = e.map_err(io_err)?;
                             keys.push(k.value().1);
                         }
