@@ -87,6 +87,26 @@ impl ScopedDatabase {
         Ok(())
     }
 
+    /// Creates the app's collection `name` with options (validator, capped,
+    /// time series, collation, …). Views (`view_on`/`pipeline`) are refused:
+    /// a view reads another collection outside the scoping rules.
+    pub async fn create_collection_with_options(
+        &self,
+        name: &str,
+        options: mongodb::options::CreateCollectionOptions,
+    ) -> Result<()> {
+        self.rules.ensure_writable("create_collection")?;
+        if options.view_on.is_some() || options.pipeline.is_some() {
+            return Err(Error::violation("views are not allowed in an app's scope"));
+        }
+        if let Some(v) = &options.validator {
+            self.rules.check_expression("validator", v)?;
+        }
+        let physical = self.rules.resolve(name)?;
+        self.scope.shared.db.create_collection(physical).with_options(options).await?;
+        Ok(())
+    }
+
     /// Read-only access to app `other`'s collections, when a grant exists:
     /// `other` lists this app in `share_with` and this app lists `other` in
     /// `read_scopes`. Every write through it is refused.

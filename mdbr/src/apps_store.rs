@@ -1,6 +1,6 @@
 //! `_mdbr_apps`: the persisted registry of apps (manifest, revision, status).
 
-use bson::{Bson, Document, doc};
+use bson::{Document, doc};
 use mdbr_core::Manifest;
 use mdbr_scope::Scope;
 use mdbr_scope::mongodb::Collection;
@@ -23,7 +23,9 @@ impl AppsStore {
 
     /// Saves a manifest and returns its new revision (1 for a new app).
     pub(crate) async fn save(&self, manifest: &Manifest) -> Result<i64> {
-        let body = bson::serialize_to_bson(manifest).map_err(|e| {
+        // Stored as JSON text: manifests hold `$`-prefixed keys (partial
+        // filters, validators) that not every server accepts as field names.
+        let body = serde_json::to_string(manifest).map_err(|e| {
             Error::Config(format!("manifest of `{}` cannot be stored: {e}", manifest.slug))
         })?;
         let now = bson::DateTime::now();
@@ -64,11 +66,11 @@ impl AppsStore {
         let mut out = Vec::with_capacity(docs.len());
         for d in docs {
             let id = d.get_str("_id").unwrap_or("?").to_owned();
-            let Some(Bson::Document(body)) = d.get("manifest").cloned() else {
+            let Ok(body) = d.get_str("manifest") else {
                 tracing::error!(app = %id, "stored registration has no manifest; skipped");
                 continue;
             };
-            match Manifest::from_value(Bson::Document(body).into_relaxed_extjson()) {
+            match Manifest::from_json_str(body) {
                 Ok(loaded) => out.push(loaded.manifest),
                 Err(e) => {
                     tracing::error!(app = %id, error = %e, "stored manifest no longer validates; skipped")

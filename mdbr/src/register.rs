@@ -53,6 +53,8 @@ pub struct RegisterReport {
     pub indexes: IndexReport,
     /// Documents inserted from `initial_data`.
     pub seeded_documents: u64,
+    /// Collections created now with their `collection_settings`.
+    pub collections_created: Vec<String>,
     /// Warnings: legacy keys, drift, failed indexes.
     pub warnings: Vec<String>,
     /// Wall time of the registration (search indexes are not awaited).
@@ -131,8 +133,10 @@ impl RuntimeEngine {
         // their indexes and data stay as they are.
         let mut indexes = IndexReport::default();
         let mut seeded = 0;
+        let mut collections_created = Vec::new();
         if manifest.status.allows_writes() {
             let db = scope.app(manifest.slug.as_str())?;
+            collections_created = self.apply_collection_settings(&db, &manifest).await?;
             let ensure =
                 EnsureOptions::default().with_rebuild_drifted(options.rebuild_drifted_indexes);
             indexes = ensure_indexes(&db, &manifest, &ensure, &self.inner.tracker).await?;
@@ -166,9 +170,37 @@ impl RuntimeEngine {
             revision,
             indexes,
             seeded_documents: seeded,
+            collections_created,
             warnings,
             duration: Duration::ZERO,
         })
+    }
+
+    /// Creates the collections of `collection_settings` that do not exist
+    /// yet, with their validator, capped, time-series and collation options.
+    /// Existing collections are left as they are (their options cannot be
+    /// changed by creating them again).
+    async fn apply_collection_settings(
+        &self,
+        db: &mdbr_scope::ScopedDatabase,
+        manifest: &Manifest,
+    ) -> Result<Vec<String>> {
+        if manifest.collection_settings.is_empty() {
+            return Ok(Vec::new());
+        }
+        let existing = db.list_collection_names().await?;
+        let mut created = Vec::new();
+        for (collection, settings) in &manifest.collection_settings {
+            if existing.iter().any(|c| c == collection.as_str()) {
+                continue;
+            }
+            let options = create_options(settings).map_err(|e| {
+                Error::Config(format!("collection_settings of `{collection}`: {e}"))
+            })?;
+            db.create_collection_with_options(collection.as_str(), options).await?;
+            created.push(collection.to_string());
+        }
+        Ok(created)
     }
 
     async fn seed(&self, db: &mdbr_scope::ScopedDatabase, manifest: &Manifest) -> Result<u64> {
@@ -192,4 +224,20 @@ impl RuntimeEngine {
         }
         Ok(inserted)
     }
+}
+
+/// The `create` command's options for a manifest's collection settings: the
+/// manifest nests `validation`, the command has its fields at the top level.
+fn create_options(
+    settings: &mdbr_core::CollectionSettings,
+) -> std::result::Result<mdbr_scope::mongodb::options::CreateCollectionOptions, String> {
+    let mut json = serde_json::to_value(settings).map_err(|e| e.to_string())?;
+    if let Some(obj) = json.as_object_mut() {
+        if let Some(serde_json::Value::Object(validation)) = obj.remove("validation") {
+            obj.extend(validation);
+        }
+        obj.retain(|_, v| !v.is_null());
+    }
+    let doc = bson::serialize_to_document(&json).map_err(|e| e.to_string())?;
+    bson::deserialize_from_document(doc).map_err(|e| e.to_string())
 }

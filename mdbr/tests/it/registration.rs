@@ -14,7 +14,9 @@ fn shop() -> serde_json::Value {
         "managed_indexes": {
             "orders": [
                 { "name": "status_created", "type": "regular", "keys": { "status": 1, "created_at": -1 } },
-                { "name": "ref_unique", "type": "regular", "keys": { "ref": 1 }, "options": { "unique": true } }
+                { "name": "ref_unique", "type": "regular", "keys": { "ref": 1 }, "options": { "unique": true } },
+                { "name": "open_total", "type": "partial", "keys": { "total": 1 },
+                  "options": { "partialFilterExpression": { "total": { "$gt": 0 } } } }
             ],
             "sessions": [
                 { "name": "expiry", "type": "ttl", "keys": { "created_at": 1 }, "options": { "expireAfterSeconds": 60 } }
@@ -29,13 +31,13 @@ async fn register_builds_indexes_persists_and_is_idempotent() {
     let (t, engine) = engine().await;
     let report = engine.register_app(manifest(shop()), RegisterOptions::default()).await.unwrap();
     assert_eq!(report.revision, 1);
-    assert_eq!(report.indexes.created.len(), 3, "{report:?}");
+    assert_eq!(report.indexes.created.len(), 4, "{report:?}");
     assert_eq!(report.seeded_documents, 1);
     assert!(report.is_complete());
     let db = engine.scoped_db("shop").unwrap();
     let mut names = db.collection::<Document>("orders").unwrap().list_index_names().await.unwrap();
     names.sort();
-    assert_eq!(names, vec!["_id_", "ref_unique", "status_created"]);
+    assert_eq!(names, vec!["_id_", "open_total", "ref_unique", "status_created"]);
     let stored =
         t.db.collection::<Document>("_mdbr_apps")
             .find_one(doc! { "_id": "shop" })
@@ -48,7 +50,7 @@ async fn register_builds_indexes_persists_and_is_idempotent() {
     let again = engine.register_app(manifest(shop()), RegisterOptions::default()).await.unwrap();
     assert_eq!(again.revision, 2);
     assert!(again.indexes.created.is_empty(), "{again:?}");
-    assert_eq!(again.indexes.present.len(), 3);
+    assert_eq!(again.indexes.present.len(), 4);
     assert_eq!(again.seeded_documents, 0, "initial data is only seeded into empty collections");
     assert_eq!(
         db.collection::<Document>("settings").unwrap().count_documents(doc! {}).await.unwrap(),
@@ -189,4 +191,33 @@ async fn unreachable_database_fails_fast_with_a_clear_error() {
         .unwrap_err();
     assert!(matches!(err, Error::Unreachable { .. }), "{err}");
     assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
+}
+
+#[tokio::test]
+async fn collection_settings_are_applied_when_the_collection_is_created() {
+    use futures_util::TryStreamExt;
+    let (t, engine) = engine().await;
+    let m = manifest(json!({
+        "slug": "notes",
+        "name": "Notes",
+        "collection_settings": {
+            "pages": { "validation": { "validator": { "$jsonSchema": { "required": ["title"] } }, "validationAction": "error" } }
+        }
+    }));
+    let report = engine.register_app(m.clone(), RegisterOptions::default()).await.unwrap();
+    assert_eq!(report.collections_created, vec!["pages"]);
+    let specs: Vec<_> =
+        t.db.list_collections()
+            .filter(doc! { "name": "notes_pages" })
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+    assert_eq!(specs.len(), 1);
+    let validator = specs[0].options.validator.clone().unwrap();
+    assert_eq!(validator, doc! { "$jsonSchema": { "required": ["title"] } });
+    // Registering again leaves the existing collection alone.
+    let again = engine.register_app(m, RegisterOptions::default()).await.unwrap();
+    assert!(again.collections_created.is_empty());
 }

@@ -1,0 +1,101 @@
+//! Registration and observation costs of the runtime on the embedded engine:
+//! - registration time of one app with five regular indexes and one vector
+//!   index (search indexes are submitted, not awaited);
+//! - 100 apps registered concurrently;
+//! - the observer + metrics layer on a scoped find: the same engine with and
+//!   without observers, interleaved in rounds, medians compared.
+#![allow(clippy::print_stdout, missing_docs)]
+
+use std::time::{Duration, Instant};
+
+use mdbr::scope::bson::{Document, doc};
+use mdbr::scope::{AppEntry, Scope};
+use mdbr::{Manifest, RegisterOptions, RuntimeEngine};
+use serde_json::json;
+
+fn app_manifest(slug: &str) -> Manifest {
+    let m = json!({
+        "slug": slug,
+        "name": "Bench",
+        "managed_indexes": {
+            "items": [
+                { "name": "a", "type": "regular", "keys": { "a": 1 } },
+                { "name": "b", "type": "regular", "keys": { "b": 1, "c": -1 } },
+                { "name": "u", "type": "regular", "keys": { "u": 1 }, "options": { "unique": true } },
+                { "name": "t", "type": "ttl", "keys": { "t": 1 }, "options": { "expireAfterSeconds": 3600 } },
+                { "name": "p", "type": "partial", "keys": { "p": 1 }, "options": { "partialFilterExpression": { "p": { "$exists": true } } } },
+                { "name": "v", "type": "vectorSearch", "definition": { "fields": [
+                    { "type": "vector", "path": "e", "numDimensions": 384, "similarity": "cosine" } ] } }
+            ]
+        }
+    });
+    Manifest::from_value(m).map(|l| l.manifest).expect("a valid manifest")
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let engine = RuntimeEngine::builder().memory().db_name("bench").build().await.expect("engine");
+
+    // 1. One app at a time.
+    let mut times = Vec::new();
+    for i in 0..30 {
+        let start = Instant::now();
+        let report = engine
+            .register_app(app_manifest(&format!("one{i}")), RegisterOptions::default())
+            .await
+            .unwrap();
+        times.push(start.elapsed());
+        assert_eq!(report.indexes.created.len(), 5, "{report:?}");
+    }
+    println!(
+        "register one app (5 regular + 1 vector index): median {:?}, max {:?}",
+        median(times.clone()),
+        times.iter().max().unwrap()
+    );
+
+    // 2. 100 apps at once.
+    let manifests: Vec<Manifest> = (0..100).map(|i| app_manifest(&format!("many{i}"))).collect();
+    let start = Instant::now();
+    let results = engine.register_apps(manifests, RegisterOptions::default()).await;
+    let total = start.elapsed();
+    assert!(results.iter().all(Result::is_ok));
+    println!("register 100 apps concurrently: {total:?} in total");
+
+    // 3. Observer + metrics overhead on a scoped find by an indexed field.
+    let server_uri = engine.uri().to_owned();
+    let client = mdbr::scope::mongodb::Client::with_uri_str(&server_uri).await.unwrap();
+    let bare = Scope::new(client.database("bench"));
+    bare.register(AppEntry::new("one0".parse().unwrap())).await.unwrap();
+    let observed = engine.scoped_db("one0").unwrap().collection::<Document>("items").unwrap();
+    let plain = bare.app("one0").unwrap().collection::<Document>("items").unwrap();
+    let docs: Vec<Document> =
+        (0..1000).map(|i| doc! { "a": i, "b": i % 10, "c": i, "u": i }).collect();
+    observed.insert_many(docs).await.unwrap();
+    let rounds = 21;
+    let ops = 300;
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        for observed_turn in [true, false] {
+            let coll = if observed_turn { &observed } else { &plain };
+            let start = Instant::now();
+            for i in 0..ops {
+                coll.find_one(doc! { "a": (i * 7) % 1000 }).await.unwrap().unwrap();
+            }
+            let per_op = start.elapsed() / ops;
+            if round > 0 {
+                if observed_turn { with.push(per_op) } else { without.push(per_op) }
+            }
+        }
+    }
+    let (w, wo) = (median(with), median(without));
+    println!(
+        "scoped find_one by indexed field: with observers (metrics + auto-index) {w:?}, without {wo:?}, overhead {:.2}%",
+        (w.as_secs_f64() / wo.as_secs_f64() - 1.0) * 100.0
+    );
+    engine.shutdown().await;
+}
