@@ -8,6 +8,7 @@
 mod ci;
 mod docs;
 mod manifest_doc;
+mod release;
 mod shell;
 mod tidy;
 
@@ -26,6 +27,10 @@ Tasks:
         Build the API docs (warnings denied) and regenerate
         docs/manifest.schema.json and docs/manifest.md; with --check, fail
         if those files are stale instead of writing them.
+  release <version> [--dry-run]
+        Check for a clean tree and a CHANGELOG section, bump the shared
+        version, run ci, then package and publish every published crate in
+        dependency order; --dry-run packages only and restores Cargo.toml.
   tidy
         Check file headers, trailing whitespace, crate manifests, the layer
         table and forbidden dependency edges.
@@ -58,6 +63,13 @@ fn run(args: &[String]) -> Result<()> {
         "docs" => {
             let flags = parse_flags(flags, &["--check"])?;
             docs::run(flags.contains(&"--check"))
+        }
+        "release" => {
+            let Some((version, flags)) = flags.split_first() else {
+                bail!("release needs a version: cargo xtask release 1.2.3 [--dry-run]");
+            };
+            let flags = parse_flags(flags, &["--dry-run"])?;
+            release::run(version, flags.contains(&"--dry-run"))
         }
         "tidy" => {
             parse_flags(flags, &[])?;
