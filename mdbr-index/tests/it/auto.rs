@@ -26,7 +26,7 @@ async fn eventually(db: &mdbr_scope::ScopedDatabase, coll: &str, name: &str) -> 
 
 #[tokio::test]
 async fn builds_the_esr_index_after_the_threshold_and_not_before() {
-    let (_t, scope, db) = app("shop").await;
+    let (t, scope, db) = app("shop").await;
     let auto = AutoIndexManager::new(scope.clone());
     let mut config = AutoIndexes::default();
     config.threshold = 3;
@@ -53,6 +53,45 @@ async fn builds_the_esr_index_after_the_threshold_and_not_before() {
     let observed = auto.observed(&AppSlug::parse("shop").unwrap());
     assert_eq!(observed.len(), 1);
     assert_eq!(observed[0].2, 3);
+
+    // The server now answers the same scoped query from that index.
+    let filter = db
+        .collection::<Document>("orders")
+        .unwrap()
+        .rules()
+        .restrict_read(doc! { "total": { "$gt": 1 }, "status": "open" })
+        .unwrap();
+    let explain =
+        t.db.run_command(doc! {
+            "explain": { "find": "shop_orders", "filter": filter, "sort": { "created_at": -1 } },
+            "verbosity": "queryPlanner",
+        })
+        .await
+        .unwrap();
+    let plan = explain.get_document("queryPlanner").unwrap().get_document("winningPlan").unwrap();
+    if t.backend == mdbr_test_support::Backend::Secantus {
+        // Known divergence: SecantusDB 0.7's planner scans this one-document
+        // collection instead of using the new index; the issue asks for the
+        // plan check on lite.
+        assert!(plan.get_str("stage").is_ok(), "{plan}");
+        return;
+    }
+    assert!(uses_index(plan, expected), "{plan}");
+}
+
+/// Whether a plan tree has an `IXSCAN` stage on `index`.
+fn uses_index(plan: &Document, index: &str) -> bool {
+    if plan.get_str("stage").ok() == Some("IXSCAN") && plan.get_str("indexName").ok() == Some(index)
+    {
+        return true;
+    }
+    plan.values().any(|v| match v {
+        mdbr_scope::bson::Bson::Document(d) => uses_index(d, index),
+        mdbr_scope::bson::Bson::Array(a) => a
+            .iter()
+            .any(|x| matches!(x, mdbr_scope::bson::Bson::Document(d) if uses_index(d, index))),
+        _ => false,
+    })
 }
 
 #[tokio::test]
