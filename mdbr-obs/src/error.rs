@@ -13,6 +13,9 @@ pub enum Error {
     /// The Prometheus exporter could not be built.
     #[error("could not build the Prometheus exporter")]
     Exporter(#[source] opentelemetry_sdk::error::OTelSdkError),
+    /// The OTLP exporter could not be built.
+    #[error("could not build the OTLP exporter: {0}")]
+    Otlp(String),
     /// The metrics could not be encoded as Prometheus text.
     #[error("could not encode metrics as Prometheus text")]
     Encode(#[source] prometheus::Error),

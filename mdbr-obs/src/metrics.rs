@@ -36,13 +36,40 @@ pub struct Metrics {
 impl Metrics {
     /// A fresh provider with its own Prometheus registry.
     pub fn new() -> Result<Self> {
+        Self::build(|b| Ok(b))
+    }
+
+    /// Like [`Metrics::new`], and also pushes every metric to an
+    /// OpenTelemetry collector at `endpoint` (OTLP over HTTP, e.g.
+    /// `http://127.0.0.1:4318/v1/metrics`) every `interval`.
+    #[cfg(feature = "otlp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+    pub fn with_otlp(endpoint: &str, interval: Duration) -> Result<Self> {
+        use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+        let exporter = opentelemetry_otlp::MetricExporter::builder()
+            .with_http()
+            .with_endpoint(endpoint)
+            .with_headers(Default::default())
+            .build()
+            .map_err(|e| Error::Otlp(e.to_string()))?;
+        let reader = opentelemetry_sdk::metrics::PeriodicReader::builder(exporter)
+            .with_interval(interval)
+            .build();
+        Self::build(move |b| Ok(b.with_reader(reader)))
+    }
+
+    fn build(
+        extra: impl FnOnce(
+            opentelemetry_sdk::metrics::MeterProviderBuilder,
+        ) -> Result<opentelemetry_sdk::metrics::MeterProviderBuilder>,
+    ) -> Result<Self> {
         let registry = prometheus::Registry::new();
         let exporter = opentelemetry_prometheus::exporter()
             .with_registry(registry.clone())
             .without_target_info()
             .build()
             .map_err(Error::Exporter)?;
-        let provider = SdkMeterProvider::builder().with_reader(exporter).build();
+        let provider = extra(SdkMeterProvider::builder().with_reader(exporter))?.build();
         let meter = provider.meter("mdbr");
         let seconds = |name: &'static str, description: &'static str| {
             meter
@@ -124,6 +151,11 @@ impl Metrics {
         let mut out = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut out).map_err(Error::Encode)?;
         Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// Pushes pending metrics to the OTLP collector, if one is configured.
+    pub fn force_flush(&self) -> Result<()> {
+        self.provider.force_flush().map_err(Error::Exporter)
     }
 
     /// Flushes and stops the meter provider.

@@ -138,7 +138,7 @@ impl RuntimeEngineBuilder {
         let registry = Arc::new(MemoryRegistry::new());
         let scope = Scope::with_registry(db, registry);
         scope.ping().await.map_err(|e| unreachable(&e.detail()))?;
-        let metrics = Arc::new(Metrics::new()?);
+        let metrics = Arc::new(new_metrics()?);
         let auto = AutoIndexManager::new(scope.clone());
         scope.add_observer(metrics.clone());
         scope.add_observer(Arc::new(auto.clone()));
@@ -340,6 +340,19 @@ impl RuntimeEngine {
             .unwrap_or_else(|e| e.into_inner())
             .insert(manifest.slug.clone(), Arc::new(manifest));
     }
+}
+
+/// The runtime's metrics; with the `otlp` feature and `MDBR_OTLP_ENDPOINT`
+/// set, also pushed to that collector every 15 s.
+fn new_metrics() -> Result<Metrics> {
+    #[cfg(feature = "otlp")]
+    if let Ok(endpoint) = std::env::var("MDBR_OTLP_ENDPOINT")
+        && !endpoint.is_empty()
+    {
+        tracing::info!(%endpoint, "pushing metrics over OTLP");
+        return Ok(Metrics::with_otlp(&endpoint, Duration::from_secs(15))?);
+    }
+    Ok(Metrics::new()?)
 }
 
 /// The URI without its password, for logs and errors.

@@ -12,6 +12,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `cli` | the `mdbr` command-line tool (`validate`, `lite`, `index suggest`, `health`) |
+//! | `otlp` | push metrics to an OpenTelemetry collector at `MDBR_OTLP_ENDPOINT` (OTLP/HTTP) |
 //!
 //! ```no_run
 //! use mdbr::{RegisterOptions, RuntimeEngine};

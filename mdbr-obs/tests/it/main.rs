@@ -1,0 +1,6 @@
+//! Integration tests of the observability layer.
+#![allow(missing_docs)]
+
+#[cfg(feature = "otlp")]
+mod otlp;
+mod prometheus_text;
