@@ -13,7 +13,11 @@
 //! test gets a fresh database name, so tests never see each other's data.
 
 mod backend;
+#[cfg(feature = "llm-mocks")]
+pub mod mock_llm;
 mod testdb;
 
 pub use backend::{Backend, BackendError, server_uri};
+#[cfg(feature = "llm-mocks")]
+pub use mock_llm::{MockBody, MockProvider, MockReply, RecordedRequest};
 pub use testdb::TestDb;

@@ -40,9 +40,12 @@ async fn main() -> anyhow::Result<()> {
     greetings.insert_one(doc! { "message": "Hello, World!", "language": "en" }).await?;
     greetings.insert_one(doc! { "message": "Hallo, Welt!", "language": "de" }).await?;
     let invoices = billing.collection::<Document>("invoices")?;
-    invoices.insert_one(doc! { "customer": "acme", "total": 1200, "secret": "billing-only" }).await?;
+    invoices
+        .insert_one(doc! { "customer": "acme", "total": 1200, "secret": "billing-only" })
+        .await?;
 
-    let mine: Vec<Document> = greetings.find(doc! {}).sort(doc! { "language": 1 }).limit(10).await?.try_collect().await?;
+    let mine: Vec<Document> =
+        greetings.find(doc! {}).sort(doc! { "language": 1 }).limit(10).await?.try_collect().await?;
     println!("hello_world sees {} greetings:", mine.len());
     for g in &mine {
         println!("  {}", g);
@@ -54,8 +57,11 @@ async fn main() -> anyhow::Result<()> {
         .await?
         .try_collect()
         .await?;
-    let stolen: usize = joined.iter().map(|d| d.get_array("stolen").map(Vec::len).unwrap_or(0)).sum();
-    println!("$lookup into `invoices` from hello_world found {stolen} documents (its own namespace is empty)");
+    let stolen: usize =
+        joined.iter().map(|d| d.get_array("stolen").map(Vec::len).unwrap_or(0)).sum();
+    println!(
+        "$lookup into `invoices` from hello_world found {stolen} documents (its own namespace is empty)"
+    );
 
     match greetings.update_many(doc! {}, doc! { "$set": { "app_id": "billing" } }).await {
         Err(e) => println!("re-tagging documents as another app is refused: {e}"),
