@@ -86,6 +86,9 @@ fn dispatch(engine: &mut Engine, db: &str, cmd: &Document, conn: &ConnInfo) -> C
         "createIndexes" => indexes::create_indexes(engine, db, cmd),
         "listIndexes" => indexes::list_indexes(engine, db, cmd),
         "dropIndexes" | "deleteIndexes" => indexes::drop_indexes(engine, db, cmd),
+        "createSearchIndexes" => crate::search::create_search_indexes(engine, db, cmd),
+        "updateSearchIndex" => crate::search::update_search_index(engine, db, cmd),
+        "dropSearchIndex" => crate::search::drop_search_index(engine, db, cmd),
         _ => Err(CommandError::new(code::COMMAND_NOT_FOUND, format!("no such command: '{name}'"))),
     }
 }

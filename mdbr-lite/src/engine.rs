@@ -283,6 +283,22 @@ impl Engine {
         Ok(created)
     }
 
+    /// Changes the search index definitions of a collection (created if missing) and records
+    /// the new catalog entry.
+    pub(crate) fn with_search_indexes<T>(
+        &mut self,
+        db: &str,
+        name: &str,
+        f: impl FnOnce(&mut Vec<crate::search::SearchIndexDef>) -> CmdResult<T>,
+    ) -> CmdResult<T> {
+        let ns = ns_of(db, name);
+        let c = self.ensure_coll(db, name)?;
+        let out = f(&mut c.search_indexes)?;
+        let meta = c.meta();
+        self.pending.push(StorageOp::PutCollection { ns, meta });
+        Ok(out)
+    }
+
     /// Drops an index by name.
     pub(crate) fn drop_index(&mut self, db: &str, name: &str, index: &str) -> CmdResult<()> {
         let ns = ns_of(db, name);

@@ -9,6 +9,7 @@ mod error;
 mod index;
 mod projection;
 mod query;
+mod search;
 mod server;
 mod sort;
 mod storage;

@@ -135,7 +135,7 @@ impl Projection {
                     p.extras.push((k.clone(), Extra::ElemMatch(Filter::new(&wrapped)?)));
                     saw_include.get_or_insert(k.clone());
                 }
-                Bson::Document(d) if d.contains_key("$meta") => {
+                Bson::Document(d) if find && d.contains_key("$meta") => {
                     p.extras.push((k.clone(), Extra::Meta));
                 }
                 _ => {
@@ -162,6 +162,16 @@ impl Projection {
 
     /// Applies the projection; `query` serves the positional operator.
     pub(crate) fn apply(&self, doc: &Document, query: Option<&Filter>) -> CmdResult<Document> {
+        self.apply_with(doc, query, &Vars::default())
+    }
+
+    /// Applies the projection with the variables `vars` visible to computed fields.
+    pub(crate) fn apply_with(
+        &self,
+        doc: &Document,
+        query: Option<&Filter>,
+        vars: &Vars,
+    ) -> CmdResult<Document> {
         let mut out = if self.inclusion {
             let mut o = Document::new();
             if self.include_id
@@ -180,7 +190,7 @@ impl Projection {
             o
         };
         for (k, e) in &self.computed {
-            let v = expr::eval(e, doc, &Vars::for_root(doc))?;
+            let v = expr::eval(e, doc, vars)?;
             if !expr::is_remove(&v) {
                 set_dotted(&mut out, k, v);
             }

@@ -36,7 +36,7 @@ pub struct Metrics {
 impl Metrics {
     /// A fresh provider with its own Prometheus registry.
     pub fn new() -> Result<Self> {
-        Self::build(|b| Ok(b))
+        Self::build(Ok)
     }
 
     /// Like [`Metrics::new`], and also pushes every metric to an

@@ -1,6 +1,6 @@
 //! Rewrite cost per operation: the pure BSON work the scoped layer adds to a
 //! typical find, an update, and a 6-stage pipeline with a `$lookup`.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
 use std::sync::Arc;

@@ -5,7 +5,14 @@
 //!
 //! `MDBR_TEST_BACKEND=lite|secantus` (or `MDBR_TEST_MONGODB_URI`) picks the
 //! server; `BENCH_ROUNDS` and `BENCH_OPS` size the run.
-#![allow(clippy::print_stdout, clippy::disallowed_methods, missing_docs)]
+#![allow(
+    clippy::print_stdout,
+    clippy::disallowed_methods,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::future::Future;
 use std::time::{Duration, Instant};

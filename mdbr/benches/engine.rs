@@ -4,7 +4,13 @@
 //! - 100 apps registered concurrently;
 //! - the observer + metrics layer on a scoped find: the same engine with and
 //!   without observers, interleaved in rounds, medians compared.
-#![allow(clippy::print_stdout, missing_docs)]
+#![allow(
+    clippy::print_stdout,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::time::{Duration, Instant};
 

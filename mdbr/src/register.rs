@@ -215,7 +215,7 @@ impl RuntimeEngine {
             }
             let docs: Vec<Document> = docs
                 .iter()
-                .map(|d| bson::serialize_to_document(d))
+                .map(bson::serialize_to_document)
                 .collect::<Result<_, _>>()
                 .map_err(|e| {
                     Error::Config(format!("initial_data of `{collection}` cannot be stored: {e}"))

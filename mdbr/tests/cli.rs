@@ -1,5 +1,5 @@
 //! The `mdbr` command over a real process.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::Command;
 

@@ -1,5 +1,5 @@
 //! hello_world over real HTTP, on the embedded engine in memory.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use mdbr::RuntimeEngine;
 use serde_json::{Value, json};

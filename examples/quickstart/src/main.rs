@@ -48,7 +48,7 @@ async fn main() -> anyhow::Result<()> {
         greetings.find(doc! {}).sort(doc! { "language": 1 }).limit(10).await?.try_collect().await?;
     println!("hello_world sees {} greetings:", mine.len());
     for g in &mine {
-        println!("  {}", g);
+        println!("  {g}");
     }
 
     // 4. And cannot reach the other app, however it tries.

@@ -28,8 +28,7 @@ async fn eventually(db: &mdbr_scope::ScopedDatabase, coll: &str, name: &str) -> 
 async fn builds_the_esr_index_after_the_threshold_and_not_before() {
     let (t, scope, db) = app("shop").await;
     let auto = AutoIndexManager::new(scope.clone());
-    let mut config = AutoIndexes::default();
-    config.threshold = 3;
+    let config = AutoIndexes { threshold: 3, ..AutoIndexes::default() };
     auto.configure(AppSlug::parse("shop").unwrap(), config);
     scope.add_observer(std::sync::Arc::new(auto.clone()));
     let orders = db.collection::<Document>("orders").unwrap();
@@ -98,9 +97,7 @@ fn uses_index(plan: &Document, index: &str) -> bool {
 async fn respects_the_per_collection_cap_and_existing_indexes() {
     let (_t, scope, db) = app("shop").await;
     let auto = AutoIndexManager::new(scope.clone());
-    let mut config = AutoIndexes::default();
-    config.threshold = 1;
-    config.max_per_collection = 1;
+    let config = AutoIndexes { threshold: 1, max_per_collection: 1, ..AutoIndexes::default() };
     auto.configure(AppSlug::parse("shop").unwrap(), config);
     scope.add_observer(std::sync::Arc::new(auto.clone()));
     let c = db.collection::<Document>("c").unwrap();

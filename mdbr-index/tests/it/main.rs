@@ -1,5 +1,5 @@
 //! Integration tests of index management against a live server.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auto;
 mod declared;

@@ -14,12 +14,14 @@ pub(crate) struct Vars {
 }
 
 impl Vars {
-    /// Variables for evaluating against `root`.
-    pub(crate) fn for_root(root: &Document) -> Self {
-        let mut vars = HashMap::new();
-        vars.insert("ROOT".to_string(), Bson::Document(root.clone()));
-        vars.insert("CURRENT".to_string(), Bson::Document(root.clone()));
-        Self { vars }
+    /// Whether no variable is bound.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.vars.is_empty()
+    }
+
+    /// Binds `name` in place.
+    pub(crate) fn set(&mut self, name: &str, v: Bson) {
+        self.vars.insert(name.to_string(), v);
     }
 
     /// A copy with one more binding.
@@ -30,14 +32,26 @@ impl Vars {
     }
 }
 
+/// The hidden field carrying a document's `{$meta: "vectorSearchScore"}` through a pipeline.
+pub(crate) const VECTOR_SCORE: &str = "$__mdbrVectorSearchScore";
+/// The hidden field carrying a document's `{$meta: "searchScore"}` through a pipeline.
+pub(crate) const SEARCH_SCORE: &str = "$__mdbrSearchScore";
+
+/// Removes the hidden metadata fields from a pipeline's output.
+pub(crate) fn strip_meta(docs: &mut [Document]) {
+    for d in docs {
+        if d.contains_key(VECTOR_SCORE) {
+            d.remove(VECTOR_SCORE);
+        }
+        if d.contains_key(SEARCH_SCORE) {
+            d.remove(SEARCH_SCORE);
+        }
+    }
+}
+
 /// A marker for `$$REMOVE`: evaluating to this removes a field.
 pub(crate) fn is_remove(v: &Bson) -> bool {
     matches!(v, Bson::Undefined)
-}
-
-/// Evaluates `e` with `doc` as `$$ROOT` and `$$CURRENT`.
-pub(crate) fn eval_root(e: &Bson, doc: &Document) -> CmdResult<Bson> {
-    eval(e, doc, &Vars::default())
 }
 
 /// Evaluates an expression against `doc` (the current document).
@@ -133,18 +147,18 @@ fn field_in(v: &Bson, parts: &[&str]) -> Bson {
     }
 }
 
-fn args(arg: &Bson, doc: &Document, vars: &Vars) -> CmdResult<Vec<Bson>> {
+pub(crate) fn args(arg: &Bson, doc: &Document, vars: &Vars) -> CmdResult<Vec<Bson>> {
     match arg {
         Bson::Array(a) => a.iter().map(|x| eval(x, doc, vars)).collect(),
         other => Ok(vec![eval(other, doc, vars)?]),
     }
 }
 
-fn nullish(v: &Bson) -> bool {
+pub(crate) fn nullish(v: &Bson) -> bool {
     matches!(v, Bson::Null | Bson::Undefined)
 }
 
-fn expect_n(op: &str, a: &[Bson], n: usize) -> CmdResult<()> {
+pub(crate) fn expect_n(op: &str, a: &[Bson], n: usize) -> CmdResult<()> {
     if a.len() != n {
         return Err(CommandError::new(
             16020,
@@ -516,7 +530,15 @@ fn operator(op: &str, arg: &Bson, doc: &Document, vars: &Vars) -> CmdResult<Bson
             }
             Ok(acc)
         }
-        "$meta" => Ok(Bson::Null),
+        "$meta" => Ok(match arg {
+            Bson::String(m) if m == "vectorSearchScore" => {
+                doc.get(VECTOR_SCORE).cloned().unwrap_or(Bson::Null)
+            }
+            Bson::String(m) if m == "searchScore" => {
+                doc.get(SEARCH_SCORE).cloned().unwrap_or(Bson::Null)
+            }
+            _ => Bson::Null,
+        }),
         "$mergeObjects" => {
             let mut out = Document::new();
             for v in args(arg, doc, vars)? {
@@ -726,7 +748,7 @@ fn operator(op: &str, arg: &Bson, doc: &Document, vars: &Vars) -> CmdResult<Bson
                 )),
             }
         }
-        other => Err(CommandError::new(168, format!("Unrecognized expression '{other}'"))),
+        other => crate::aggregate::operators::eval_more(other, arg, doc, vars),
     }
 }
 

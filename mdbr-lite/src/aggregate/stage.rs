@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use bson::{Bson, Document, doc};
 
 use crate::aggregate::expr::{self, Vars};
+use crate::aggregate::{join, output};
 use crate::engine::Engine;
 use crate::error::{CmdResult, CommandError, code};
 use crate::projection::{Projection, set_dotted};
@@ -28,27 +29,100 @@ pub(crate) fn split_stage(stage: &Document) -> CmdResult<(&str, &Bson)> {
     }
 }
 
-/// Runs `stages` over `docs`.
+/// Runs `stages` over `docs`; a final `$out` or `$merge` writes the results.
 pub(crate) fn run(
+    engine: &mut Engine,
+    db: &str,
+    docs: Vec<Document>,
+    stages: &[Document],
+    vars: &Vars,
+) -> CmdResult<Vec<Document>> {
+    validate(stages)?;
+    if let Some((last, head)) = stages.split_last() {
+        let (name, arg) = split_stage(last)?;
+        if name == "$out" || name == "$merge" {
+            let mut docs = run_read(engine, db, docs, head, vars)?;
+            expr::strip_meta(&mut docs);
+            if name == "$out" {
+                output::out(engine, db, docs, arg)?;
+            } else {
+                output::merge(engine, db, docs, arg, vars)?;
+            }
+            return Ok(Vec::new());
+        }
+    }
+    let mut docs = run_read(engine, db, docs, stages, vars)?;
+    expr::strip_meta(&mut docs);
+    Ok(docs)
+}
+
+/// Runs stages that only read (everything but `$out` and `$merge`).
+pub(crate) fn run_read(
     engine: &Engine,
     db: &str,
     mut docs: Vec<Document>,
     stages: &[Document],
+    vars: &Vars,
 ) -> CmdResult<Vec<Document>> {
-    for s in stages {
-        docs = apply_stage(engine, db, docs, s)?;
+    for (i, s) in stages.iter().enumerate() {
+        docs = apply_stage(engine, db, docs, s, i, vars)?;
     }
     Ok(docs)
 }
 
-/// Checks stage names up front, so an unknown stage fails even on an empty collection.
+/// Runs a sub-pipeline: over the documents of `coll` (a leading `$match` filters them while
+/// they are read), or over nothing when the pipeline starts with `$documents`.
+pub(crate) fn run_on(
+    engine: &Engine,
+    db: &str,
+    coll: Option<&str>,
+    stages: &[Document],
+    vars: &Vars,
+) -> CmdResult<Vec<Document>> {
+    validate(stages)?;
+    let Some(coll) = coll else {
+        return run_read(engine, db, Vec::new(), stages, vars);
+    };
+    let mut rest = stages;
+    let mut filter = None;
+    if let Some(first) = stages.first()
+        && let Some(Bson::Document(m)) = first.get("$match")
+    {
+        filter = Some(Filter::with_vars(m, vars)?);
+        rest = &stages[1..];
+    }
+    let docs = match engine.coll(db, coll) {
+        None => Vec::new(),
+        Some(c) => c
+            .iter()
+            .filter(|(_, d)| filter.as_ref().is_none_or(|f| f.matches(d)))
+            .map(|(_, d)| d.clone())
+            .collect(),
+    };
+    run_read(engine, db, docs, rest, vars)
+}
+
+/// Checks stage names and positions up front, so a bad pipeline fails even on an empty
+/// collection.
 pub(crate) fn validate(stages: &[Document]) -> CmdResult<()> {
-    for s in stages {
+    for (i, s) in stages.iter().enumerate() {
         let (name, _) = split_stage(s)?;
         if !KNOWN.contains(&name) {
             return Err(CommandError::new(
                 code::UNKNOWN_PIPELINE_STAGE,
                 format!("Unrecognized pipeline stage name: '{name}'"),
+            ));
+        }
+        if (name == "$out" || name == "$merge") && i + 1 != stages.len() {
+            return Err(CommandError::new(
+                40601,
+                format!("{name} can only be the final stage in the pipeline"),
+            ));
+        }
+        if FIRST_ONLY.contains(&name) && i != 0 {
+            return Err(CommandError::new(
+                40602,
+                format!("{name} is only valid as the first stage in a pipeline"),
             ));
         }
     }
@@ -70,16 +144,30 @@ const KNOWN: &[&str] = &[
     "$replaceWith",
     "$unwind",
     "$sortByCount",
+    "$sample",
+    "$lookup",
+    "$graphLookup",
+    "$unionWith",
+    "$facet",
+    "$documents",
+    "$out",
+    "$merge",
+    "$vectorSearch",
+    "$search",
+    "$listSearchIndexes",
 ];
 
-/// Applies one stage.
+const FIRST_ONLY: &[&str] = &["$documents", "$vectorSearch", "$search", "$listSearchIndexes"];
+
+/// Applies one stage; `pos` is its position in its pipeline.
 pub(crate) fn apply_stage(
     engine: &Engine,
     db: &str,
     docs: Vec<Document>,
     stage: &Document,
+    pos: usize,
+    vars: &Vars,
 ) -> CmdResult<Vec<Document>> {
-    let _ = (engine, db);
     let (name, arg) = split_stage(stage)?;
     match name {
         "$match" => {
@@ -89,7 +177,7 @@ pub(crate) fn apply_stage(
                     "the match filter must be an expression in an object",
                 ));
             };
-            let f = Filter::new(q)?;
+            let f = Filter::with_vars(q, vars)?;
             Ok(docs.into_iter().filter(|d| f.matches(d)).collect())
         }
         "$sort" => {
@@ -151,21 +239,155 @@ pub(crate) fn apply_stage(
                     "a group's fields must be specified in an object",
                 ));
             };
-            group(docs, spec)
+            group(&docs, spec, vars)
         }
         "$sortByCount" => {
-            let grouped = group(docs, &doc! { "_id": arg.clone(), "count": { "$sum": 1 } })?;
+            let grouped = group(&docs, &doc! { "_id": arg.clone(), "count": { "$sum": 1 } }, vars)?;
             let mut grouped = grouped;
             SortSpec::parse(&doc! { "count": -1 })?.sort_docs(&mut grouped);
             Ok(grouped)
         }
         "$unwind" => unwind(docs, arg),
-        _ => docs.iter().map(|d| apply_doc_stage(stage, d)).collect(),
+        "$sample" => sample(docs, arg),
+        "$lookup" => join::lookup(engine, db, docs, arg, vars),
+        "$graphLookup" => join::graph_lookup(engine, db, docs, arg, vars),
+        "$unionWith" => join::union_with(engine, db, docs, arg, vars),
+        "$facet" => facet(engine, db, docs, arg, vars),
+        "$documents" => {
+            if pos != 0 {
+                return Err(CommandError::new(
+                    40602,
+                    "$documents is only valid as the first stage in a pipeline",
+                ));
+            }
+            documents(arg, vars)
+        }
+        "$vectorSearch" | "$search" | "$listSearchIndexes" => Err(CommandError::new(
+            40602,
+            format!("{name} is only valid as the first stage of a pipeline on a collection"),
+        )),
+        "$out" | "$merge" => Err(CommandError::new(
+            51047,
+            format!("{name} is not allowed within a $lookup, $facet or $unionWith pipeline"),
+        )),
+        _ => docs.iter().map(|d| apply_doc_stage_with(stage, d, vars)).collect(),
     }
+}
+
+/// The output of `$documents`: its expression, evaluated to an array of documents.
+fn documents(arg: &Bson, vars: &Vars) -> CmdResult<Vec<Document>> {
+    match expr::eval(arg, &Document::new(), vars)? {
+        Bson::Array(a) => a
+            .into_iter()
+            .map(|x| match x {
+                Bson::Document(d) => Ok(d),
+                _ => Err(CommandError::new(40228, "$documents expects an array of objects")),
+            })
+            .collect(),
+        _ => Err(CommandError::new(5858203, "an array is expected for $documents")),
+    }
+}
+
+/// `$facet`: each branch runs over the same input; one document of arrays comes out.
+fn facet(
+    engine: &Engine,
+    db: &str,
+    docs: Vec<Document>,
+    arg: &Bson,
+    vars: &Vars,
+) -> CmdResult<Vec<Document>> {
+    let Bson::Document(spec) = arg else {
+        return Err(CommandError::new(15955, "$facet requires an object"));
+    };
+    if spec.is_empty() {
+        return Err(CommandError::new(
+            40169,
+            "the $facet specification must be a non-empty object",
+        ));
+    }
+    let mut out = Document::new();
+    for (name, p) in spec {
+        let Bson::Array(items) = p else {
+            return Err(CommandError::new(
+                40170,
+                format!(
+                    "arguments to $facet must be arrays, {name} is type {}",
+                    value::type_alias(p)
+                ),
+            ));
+        };
+        let mut stages = Vec::with_capacity(items.len());
+        for it in items {
+            let Bson::Document(st) = it else {
+                return Err(CommandError::new(40171, "subpipeline stages must be objects"));
+            };
+            let (sname, _) = split_stage(st)?;
+            if matches!(
+                sname,
+                "$out"
+                    | "$merge"
+                    | "$facet"
+                    | "$documents"
+                    | "$vectorSearch"
+                    | "$search"
+                    | "$listSearchIndexes"
+            ) {
+                return Err(CommandError::new(
+                    40600,
+                    format!("{sname} is not allowed to be used within a $facet stage"),
+                ));
+            }
+            stages.push(st.clone());
+        }
+        validate(&stages)?;
+        let res = run_read(engine, db, docs.clone(), &stages, vars)?;
+        out.insert(name.clone(), res.into_iter().map(Bson::Document).collect::<Vec<_>>());
+    }
+    Ok(vec![out])
+}
+
+/// `$sample`: `size` documents picked at random.
+fn sample(docs: Vec<Document>, arg: &Bson) -> CmdResult<Vec<Document>> {
+    let size = match arg {
+        Bson::Document(d) => d.get("size").and_then(value::as_i64),
+        _ => None,
+    };
+    let Some(size) = size.filter(|n| *n >= 0) else {
+        return Err(CommandError::new(
+            28749,
+            "size argument to $sample must be a non-negative number",
+        ));
+    };
+    let mut docs = docs;
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0x9E37_79B9_7F4A_7C15)
+        | 1;
+    let n = docs.len();
+    let k = (size as usize).min(n);
+    for i in 0..k {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let j = i + (seed % (n - i) as u64) as usize;
+        docs.swap(i, j);
+    }
+    docs.truncate(k);
+    Ok(docs)
 }
 
 /// Applies a one-document-in, one-document-out stage (the stages allowed in pipeline updates).
 pub(crate) fn apply_doc_stage(stage: &Document, d: &Document) -> CmdResult<Document> {
+    apply_doc_stage_with(stage, d, &Vars::default())
+}
+
+/// Applies a one-document stage with the variables `vars` visible to its expressions.
+pub(crate) fn apply_doc_stage_with(
+    stage: &Document,
+    d: &Document,
+    vars: &Vars,
+) -> CmdResult<Document> {
     let (name, arg) = split_stage(stage)?;
     match name {
         "$addFields" | "$set" => {
@@ -175,10 +397,9 @@ pub(crate) fn apply_doc_stage(stage: &Document, d: &Document) -> CmdResult<Docum
                     format!("{name} specification stage must be an object"),
                 ));
             };
-            let vars = Vars::for_root(d);
             let mut out = d.clone();
             for (k, e) in spec {
-                let v = expr::eval(e, d, &vars)?;
+                let v = expr::eval(e, d, vars)?;
                 if expr::is_remove(&v) {
                     remove_dotted(&mut out, k);
                 } else {
@@ -215,7 +436,15 @@ pub(crate) fn apply_doc_stage(stage: &Document, d: &Document) -> CmdResult<Docum
                     "projection specification must have at least one field",
                 ));
             }
-            Projection::new(spec, false)?.apply(d, None)
+            let mut out = Projection::new(spec, false)?.apply_with(d, None, vars)?;
+            for k in [expr::VECTOR_SCORE, expr::SEARCH_SCORE] {
+                if let Some(v) = d.get(k)
+                    && !out.contains_key(k)
+                {
+                    out.insert(k, v.clone());
+                }
+            }
+            Ok(out)
         }
         "$replaceRoot" | "$replaceWith" => {
             let e = if name == "$replaceRoot" {
@@ -233,7 +462,7 @@ pub(crate) fn apply_doc_stage(stage: &Document, d: &Document) -> CmdResult<Docum
             } else {
                 arg.clone()
             };
-            match expr::eval(&e, d, &Vars::for_root(d))? {
+            match expr::eval(&e, d, vars)? {
                 Bson::Document(x) => Ok(x),
                 other => Err(CommandError::new(
                     40228,
@@ -277,7 +506,12 @@ enum Acc {
     Count(i64),
 }
 
-fn group(docs: Vec<Document>, spec: &Document) -> CmdResult<Vec<Document>> {
+/// `$group` over borrowed documents (so a leading `$group` reads the collection in place).
+pub(crate) fn group<'a>(
+    docs: impl IntoIterator<Item = &'a Document>,
+    spec: &Document,
+    vars: &Vars,
+) -> CmdResult<Vec<Document>> {
     let id_expr = spec
         .get("_id")
         .ok_or_else(|| CommandError::new(15955, "a group specification must include an _id"))?;
@@ -319,9 +553,8 @@ fn group(docs: Vec<Document>, spec: &Document) -> CmdResult<Vec<Document>> {
     }
     let mut order: Vec<(Bson, Vec<Acc>)> = Vec::new();
     let mut index: BTreeMap<OrdBson, usize> = BTreeMap::new();
-    for d in &docs {
-        let vars = Vars::for_root(d);
-        let mut key = expr::eval(id_expr, d, &vars)?;
+    for d in docs {
+        let mut key = expr::eval(id_expr, d, vars)?;
         if expr::is_remove(&key) {
             key = Bson::Null;
         }
@@ -353,7 +586,7 @@ fn group(docs: Vec<Document>, spec: &Document) -> CmdResult<Vec<Document>> {
                 *n += 1;
                 continue;
             }
-            let v = expr::eval(arg, d, &vars)?;
+            let v = expr::eval(arg, d, vars)?;
             match acc {
                 Acc::Sum(s) => {
                     let items: Vec<&Bson> = match &v {

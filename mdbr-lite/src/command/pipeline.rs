@@ -1,12 +1,15 @@
 //! `aggregate` and `explain`.
 use bson::{Bson, Document, doc};
 
+use crate::aggregate::expr::Vars;
 use crate::aggregate::stage;
 use crate::command::crud::{Selection, select};
 use crate::command::{bool_arg, command_name, cursor_reply, doc_arg, handshake};
 use crate::engine::Engine;
 use crate::engine::collection::PlanKind;
 use crate::error::{CmdResult, CommandError};
+use crate::query::filter::Filter;
+use crate::sort::SortSpec;
 
 fn pipeline_arg(cmd: &Document) -> CmdResult<Vec<Document>> {
     match cmd.get("pipeline") {
@@ -27,15 +30,34 @@ fn pipeline_arg(cmd: &Document) -> CmdResult<Vec<Document>> {
 
 /// Runs a pipeline; a leading `$match` (and a `$sort` right after it) go through the planner.
 fn run_pipeline(
-    engine: &Engine,
+    engine: &mut Engine,
     db: &str,
     coll: Option<&str>,
     pipeline: &[Document],
     hint: Option<&Bson>,
 ) -> CmdResult<(PlanKind, Vec<Document>)> {
     stage::validate(pipeline)?;
+    let vars = Vars::default();
+    let leading_source = pipeline.first().and_then(|s| s.keys().next()).is_some_and(|k| {
+        matches!(k.as_str(), "$documents" | "$vectorSearch" | "$search" | "$listSearchIndexes")
+    });
+    if leading_source && let Some((first, rest)) = pipeline.split_first() {
+        let (name, arg) = stage::split_stage(first)?;
+        let docs = match name {
+            "$vectorSearch" => crate::search::vector::stage(engine, db, coll, arg)?,
+            "$search" => crate::search::text::stage(engine, db, coll, arg)?,
+            "$listSearchIndexes" => crate::search::list_stage(engine, db, coll, arg)?,
+            _ => {
+                return Ok((
+                    PlanKind::CollScan,
+                    stage::run(engine, db, Vec::new(), pipeline, &vars)?,
+                ));
+            }
+        };
+        return Ok((PlanKind::CollScan, stage::run(engine, db, docs, rest, &vars)?));
+    }
     let Some(coll) = coll else {
-        return Ok((PlanKind::CollScan, stage::run(engine, db, Vec::new(), pipeline)?));
+        return Ok((PlanKind::CollScan, stage::run(engine, db, Vec::new(), pipeline, &vars)?));
     };
     let mut rest = pipeline;
     let mut filter: Option<&Document> = None;
@@ -52,10 +74,33 @@ fn run_pipeline(
         sort = Some(s);
         rest = &rest[1..];
     }
+    // A `$group` right after the scan reads the documents in place instead of copying them.
+    if sort.is_none()
+        && let Some(first) = rest.first()
+        && let Some(Bson::Document(spec)) = first.get("$group")
+        && let Some(c) = engine.coll(db, coll)
+    {
+        let f = match filter {
+            Some(q) => Filter::new(q)?,
+            None => Filter::all(),
+        };
+        let (plan, rids) = c.plan(&f, &SortSpec::default(), hint)?;
+        let docs = rids.into_iter().filter_map(|r| c.get(r)).filter(|d| f.matches(d));
+        let grouped = stage::group(docs, spec, &vars)?;
+        return Ok((plan, stage::run(engine, db, grouped, &rest[1..], &vars)?));
+    }
     let sel = Selection { filter, sort, hint, ..Default::default() };
     let (plan, _, rows) = select(engine, db, coll, &sel)?;
     let docs = rows.into_iter().map(|(_, d)| d).collect();
-    Ok((plan, stage::run(engine, db, docs, rest)?))
+    Ok((plan, stage::run(engine, db, docs, rest, &vars)?))
+}
+
+/// The pipeline without a final `$out`/`$merge`, for `explain` (which must not write).
+fn without_writes(pipeline: &[Document]) -> &[Document] {
+    match pipeline.split_last() {
+        Some((last, head)) if last.contains_key("$out") || last.contains_key("$merge") => head,
+        _ => pipeline,
+    }
 }
 
 fn coll_or_one(cmd: &Document) -> CmdResult<Option<String>> {
@@ -71,7 +116,8 @@ pub(crate) fn aggregate(engine: &mut Engine, db: &str, cmd: &Document) -> CmdRes
     let coll = coll_or_one(cmd)?;
     let pipeline = pipeline_arg(cmd)?;
     if bool_arg(cmd, "explain") {
-        let (plan, _) = run_pipeline(engine, db, coll.as_deref(), &pipeline, cmd.get("hint"))?;
+        let (plan, _) =
+            run_pipeline(engine, db, coll.as_deref(), without_writes(&pipeline), cmd.get("hint"))?;
         return Ok(explain_reply(
             db,
             coll.as_deref().unwrap_or("$cmd.aggregate"),
@@ -165,7 +211,13 @@ pub(crate) fn explain(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResul
         }
         "aggregate" => {
             let pipeline = pipeline_arg(inner)?;
-            let (plan, _) = run_pipeline(engine, db, Some(&coll), &pipeline, inner.get("hint"))?;
+            let (plan, _) = run_pipeline(
+                engine,
+                db,
+                Some(&coll),
+                without_writes(&pipeline),
+                inner.get("hint"),
+            )?;
             return Ok(explain_reply(db, &coll, &plan, leading_filter(&pipeline), inner));
         }
         other => {

@@ -3,12 +3,15 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use bson::{Bson, Document, doc};
 
 use crate::error::{CmdResult, CommandError, code};
 use crate::index::{Index, IndexSpec, RecordId};
 use crate::query::filter::{Filter, Pred};
+use crate::search::SearchIndexDef;
+use crate::search::vector::VectorCache;
 use crate::sort::SortSpec;
 use crate::value::{OrdBson, type_rank};
 
@@ -20,6 +23,18 @@ pub(crate) struct Collection {
     docs: BTreeMap<RecordId, Document>,
     next_rid: RecordId,
     pub(crate) indexes: Vec<Index>,
+    /// Atlas-style search index definitions (`vectorSearch` and `search`).
+    pub(crate) search_indexes: Vec<SearchIndexDef>,
+    /// Changes on every write, so caches built from the documents know when they are stale.
+    version: u64,
+    /// Vectors extracted for `$vectorSearch`, rebuilt when `version` moves.
+    pub(crate) vectors: VectorCache,
+}
+
+static NEXT_VERSION: AtomicU64 = AtomicU64::new(1);
+
+fn next_version() -> u64 {
+    NEXT_VERSION.fetch_add(1, AtomicOrdering::Relaxed)
 }
 
 /// A description and the lower and upper bounds of an index scan.
@@ -43,6 +58,9 @@ impl Collection {
             docs: BTreeMap::new(),
             next_rid: 1,
             indexes: vec![Index::new(IndexSpec::id_index())],
+            search_indexes: Vec::new(),
+            version: next_version(),
+            vectors: VectorCache::default(),
         }
     }
 
@@ -50,7 +68,9 @@ impl Collection {
     pub(crate) fn meta(&self) -> Document {
         let specs: Vec<Bson> =
             self.indexes.iter().map(|i| Bson::Document(i.spec.to_list_entry())).collect();
-        doc! { "options": self.options.clone(), "uuid": self.uuid, "indexes": specs }
+        let search: Vec<Bson> =
+            self.search_indexes.iter().map(|s| Bson::Document(s.to_meta())).collect();
+        doc! { "options": self.options.clone(), "uuid": self.uuid, "indexes": specs, "searchIndexes": search }
     }
 
     /// A collection rebuilt from its catalog entry and documents.
@@ -75,6 +95,13 @@ impl Collection {
                 }
             }
         }
+        if let Ok(list) = meta.get_array("searchIndexes") {
+            for s in list {
+                if let Bson::Document(d) = s {
+                    c.search_indexes.push(SearchIndexDef::from_meta(d)?);
+                }
+            }
+        }
         for (rid, d) in docs {
             c.next_rid = c.next_rid.max(rid.saturating_add(1));
             c.index_insert(rid, &d);
@@ -92,6 +119,11 @@ impl Collection {
     /// A document by record id.
     pub(crate) fn get(&self, rid: RecordId) -> Option<&Document> {
         self.docs.get(&rid)
+    }
+
+    /// A number that changes whenever a document is written.
+    pub(crate) fn version(&self) -> u64 {
+        self.version
     }
 
     /// Every (record id, document) in natural order.
@@ -142,6 +174,7 @@ impl Collection {
             }
         }
         self.docs.insert(rid, d);
+        self.version = next_version();
         Ok(rid)
     }
 
@@ -165,12 +198,14 @@ impl Collection {
             }
         }
         self.docs.insert(rid, d);
+        self.version = next_version();
         Ok(())
     }
 
     /// Removes the document at `rid`.
     pub(crate) fn remove(&mut self, rid: RecordId) -> Option<Document> {
         let old = self.docs.remove(&rid)?;
+        self.version = next_version();
         for ix in &mut self.indexes {
             if let Some(keys) = ix.spec.keys_for(&old) {
                 ix.remove(rid, &keys);

@@ -21,7 +21,7 @@ enum Node {
     Or(Vec<Node>),
     Nor(Vec<Node>),
     Field { path: String, parts: Vec<String>, pred: Pred },
-    Expr(Bson),
+    Expr(Bson, Option<Box<expr::Vars>>),
 }
 
 /// A predicate on the values at one path.
@@ -52,6 +52,15 @@ impl Filter {
     /// Compiles a query document.
     pub(crate) fn new(query: &Document) -> CmdResult<Self> {
         Ok(Self { root: parse_doc(query)? })
+    }
+
+    /// Compiles a query document whose `$expr` parts see the variables `vars` (`let`).
+    pub(crate) fn with_vars(query: &Document, vars: &expr::Vars) -> CmdResult<Self> {
+        let mut root = parse_doc(query)?;
+        if !vars.is_empty() {
+            attach_vars(&mut root, vars);
+        }
+        Ok(Self { root })
     }
 
     /// A filter matching everything.
@@ -155,7 +164,7 @@ fn parse_doc(query: &Document) -> CmdResult<Node> {
                         _ => Node::Nor(children),
                     });
                 }
-                "expr" => nodes.push(Node::Expr(v.clone())),
+                "expr" => nodes.push(Node::Expr(v.clone(), None)),
                 "comment" => {}
                 "where" => {
                     return Err(CommandError::bad_value(
@@ -408,13 +417,28 @@ fn type_sel(v: &Bson) -> CmdResult<TypeSel> {
     Ok(TypeSel::Code(code))
 }
 
+fn attach_vars(n: &mut Node, vars: &expr::Vars) {
+    match n {
+        Node::And(v) | Node::Or(v) | Node::Nor(v) => {
+            v.iter_mut().for_each(|c| attach_vars(c, vars));
+        }
+        Node::Expr(_, slot) => *slot = Some(Box::new(vars.clone())),
+        Node::Field { .. } => {}
+    }
+}
+
 fn matches_node(n: &Node, doc: &Document) -> bool {
     match n {
         Node::And(v) => v.iter().all(|c| matches_node(c, doc)),
         Node::Or(v) => v.iter().any(|c| matches_node(c, doc)),
         Node::Nor(v) => !v.iter().any(|c| matches_node(c, doc)),
         Node::Field { parts, pred, .. } => match_path(doc, parts, pred),
-        Node::Expr(e) => expr::eval_root(e, doc).map(|v| value::truthy(&v)).unwrap_or(false),
+        Node::Expr(e, vars) => {
+            let none = expr::Vars::default();
+            expr::eval(e, doc, vars.as_deref().unwrap_or(&none))
+                .map(|v| value::truthy(&v))
+                .unwrap_or(false)
+        }
     }
 }
 

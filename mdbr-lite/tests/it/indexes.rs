@@ -456,3 +456,41 @@ async fn index_scans_agree_with_collection_scans_on_mixed_types() {
         assert_eq!(scan, want, "scan, filter {f}");
     }
 }
+
+#[tokio::test]
+async fn aggregate_explain_shows_leading_match_and_sort_plans() {
+    let ctx = Ctx::new().await;
+    let c = ctx.coll("aplan");
+    c.insert_many((0..200).map(|i| doc! { "_id": i, "a": i % 20, "b": i })).await.unwrap();
+    c.create_index(IndexModel::builder().keys(doc! { "a": 1 }).build()).await.unwrap();
+    let explain = |pipeline: Vec<Document>| {
+        let db = ctx.db();
+        async move {
+            db.run_command(doc! { "explain": { "aggregate": "aplan", "pipeline": pipeline, "cursor": {} }, "verbosity": "queryPlanner" })
+                .await
+                .unwrap()
+        }
+    };
+    // mongod walks the index for a leading $sort; SecantusDB 0.7 scans and sorts.
+    if ctx.is_lite() {
+        let w = winning(&explain(vec![doc! { "$sort": { "a": 1 } }, doc! { "$limit": 3 }]).await);
+        assert_eq!(w.get_str("stage").unwrap(), "IXSCAN");
+        assert_eq!(w.get_str("indexName").unwrap(), "a_1");
+    }
+    let w = winning(
+        &explain(vec![
+            doc! { "$match": { "a": { "$in": [1, 2] } } },
+            doc! { "$sort": { "b": -1 } },
+            doc! { "$group": { "_id": "$a", "n": { "$sum": 1 } } },
+        ])
+        .await,
+    );
+    assert_eq!(w.get_str("indexName").unwrap(), "a_1");
+    let w =
+        winning(&explain(vec![doc! { "$match": { "b": 5 } }, doc! { "$sort": { "b": 1 } }]).await);
+    assert_eq!(w.get_str("stage").unwrap(), "COLLSCAN");
+    // Explaining a pipeline that ends in $out does not write.
+    explain(vec![doc! { "$match": { "a": 1 } }, doc! { "$out": "should_not_exist" }]).await;
+    let names = ctx.db().list_collection_names().await.unwrap();
+    assert!(!names.contains(&"should_not_exist".to_string()), "{names:?}");
+}

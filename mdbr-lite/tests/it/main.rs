@@ -13,10 +13,14 @@ mod concurrency;
 mod crud;
 mod durability;
 mod errors;
+mod expressions;
 mod handshake;
 mod indexes;
+mod joins;
 mod query;
+mod search;
 mod update;
+mod vector;
 mod wire;
 
 use mongodb::bson::Document;

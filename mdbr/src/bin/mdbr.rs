@@ -156,11 +156,13 @@ async fn suggest(slug: &str, uri: &str, db: &str) -> anyhow::Result<ExitCode> {
             "keys": keys,
             "_observed_uses": shape.get_i64("count").unwrap_or(0),
         });
-        by_collection
+        if let Some(list) = by_collection
             .entry(collection)
             .or_insert_with(|| serde_json::Value::Array(Vec::new()))
             .as_array_mut()
-            .map(|a| a.push(entry));
+        {
+            list.push(entry);
+        }
     }
     let out = serde_json::json!({ "managed_indexes": by_collection });
     println!("{}", serde_json::to_string_pretty(&out)?);

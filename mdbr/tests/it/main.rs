@@ -1,5 +1,11 @@
 //! Integration tests of the runtime engine against a live server.
-#![allow(missing_docs, clippy::disallowed_methods)]
+#![allow(
+    missing_docs,
+    clippy::disallowed_methods,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 mod embedded;
 mod http;
