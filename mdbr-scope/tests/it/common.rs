@@ -108,30 +108,3 @@ pub(crate) fn assert_violation<T: std::fmt::Debug>(r: mdbr_scope::Result<T>) -> 
         Ok(v) => panic!("expected a scope violation, got Ok({v:?})"),
     }
 }
-
-/// Known divergence: `mdbr-lite` does not run every aggregation stage yet
-/// (`$lookup`, `$graphLookup`, `$unionWith`, `$facet`, `$out`, `$merge` come
-/// with its pipeline work). On a backend that refuses `stage` as unknown
-/// (code 40324), the test asserts exactly that refusal and stops; as soon as
-/// the backend runs the stage, the whole test runs. No other backend is
-/// allowed to refuse it.
-pub(crate) async fn backend_lacks_stage(e: &Env, stage: Document) -> bool {
-    let name = stage.keys().next().cloned().unwrap_or_default();
-    match e.raw("scratch").aggregate([stage]).await {
-        Ok(_) => false,
-        Err(err) => {
-            let code = match err.kind.as_ref() {
-                mdbr_scope::mongodb::error::ErrorKind::Command(c) => c.code,
-                _ => 0,
-            };
-            assert_eq!(code, 40324, "{name} failed for another reason: {err}");
-            assert_eq!(
-                e.t.backend,
-                mdbr_test_support::Backend::Lite,
-                "only mdbr-lite may lack {name}: {err}"
-            );
-            // FIXME: remove once mdbr-lite runs the stage.
-            true
-        }
-    }
-}

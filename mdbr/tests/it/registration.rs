@@ -221,3 +221,53 @@ async fn collection_settings_are_applied_when_the_collection_is_created() {
     let again = engine.register_app(m, RegisterOptions::default()).await.unwrap();
     assert!(again.collections_created.is_empty());
 }
+
+#[tokio::test]
+async fn search_indexes_are_submitted_without_waiting_and_awaited_on_request() {
+    let (t, engine) = engine().await;
+    let m = manifest(json!({
+        "slug": "rag",
+        "name": "RAG",
+        "managed_indexes": { "chunks": [ { "name": "vec", "type": "vectorSearch", "definition": { "fields": [
+            { "type": "vector", "path": "embedding", "numDimensions": 3, "similarity": "cosine" } ] } } ] }
+    }));
+    let report = engine.register_app(m, RegisterOptions::default()).await.unwrap();
+    if t.backend == mdbr_test_support::Backend::Secantus {
+        // Known divergence: SecantusDB has no search indexes; the failure is
+        // reported by name with the server's reason, and the app stays registered.
+        assert_eq!(report.indexes.failed.len(), 1, "{report:?}");
+        assert_eq!(report.indexes.failed[0].index, "chunks/vec");
+        assert!(engine.scoped_db("rag").is_ok());
+        return;
+    }
+    assert_eq!(report.indexes.pending_search, vec!["chunks/vec"], "{report:?}");
+    engine.wait_for_indexes("rag", std::time::Duration::from_secs(10)).await.unwrap();
+    let health = engine.health().await;
+    let indexes = health.checks.iter().find(|c| c.name == "indexes").unwrap();
+    assert_eq!(indexes.status, mdbr::obs::HealthStatus::Healthy, "{indexes:?}");
+    // The index can filter by app: scoped vector search works on it.
+    let chunks = engine.scoped_db("rag").unwrap().collection::<Document>("chunks").unwrap();
+    chunks
+        .insert_many([
+            doc! { "embedding": [1.0, 0.0, 0.0], "n": 1 },
+            doc! { "embedding": [0.0, 1.0, 0.0], "n": 2 },
+        ])
+        .await
+        .unwrap();
+    let hits: Vec<Document> = futures_util::TryStreamExt::try_collect(
+        chunks
+            .aggregate([doc! { "$vectorSearch": { "index": "vec", "path": "embedding", "queryVector": [1.0, 0.1, 0.0], "numCandidates": 5, "limit": 1 } }])
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].get_i32("n").ok(), Some(1));
+    // Registering again finds the index present.
+    let again = engine
+        .register_app(engine.manifest("rag").unwrap().as_ref().clone(), RegisterOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(again.indexes.present, vec!["chunks/vec"]);
+}
