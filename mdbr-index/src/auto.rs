@@ -222,12 +222,17 @@ impl QueryObserver for AutoIndexManager {
         // `mdbr index suggest` can still show them.
         let trigger = {
             let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            let n = state
-                .counts
-                .entry(event.physical.clone())
-                .or_default()
-                .entry(candidate.clone())
-                .or_insert(0);
+            // Look up before inserting: the common case allocates nothing.
+            let n = match state.counts.get_mut(&event.physical).and_then(|c| c.get_mut(&candidate))
+            {
+                Some(n) => n,
+                None => state
+                    .counts
+                    .entry(event.physical.clone())
+                    .or_default()
+                    .entry(candidate.clone())
+                    .or_insert(0),
+            };
             *n += 1;
             let reached = config.enabled && *n >= config.threshold;
             reached && state.handled.insert((event.physical.clone(), candidate.clone()))

@@ -107,7 +107,7 @@ impl<T: Send + Sync> ScopedCollection<T> {
 pub(crate) struct Probe<'c> {
     inner: &'c Inner,
     op: Operation,
-    observers: Vec<Arc<dyn QueryObserver>>,
+    observers: Arc<[Arc<dyn QueryObserver>]>,
     shape: Option<(QueryShape, Vec<(String, i32)>)>,
 }
 
@@ -138,7 +138,7 @@ impl Probe<'_> {
                     Err(e) => Outcome::Failure(e.to_string()),
                 },
             };
-            for observer in &observers {
+            for observer in observers.iter() {
                 observer.on_operation(&event);
             }
         }

@@ -25,7 +25,8 @@ pub struct Scope {
 pub(crate) struct Shared {
     pub(crate) db: mongodb::Database,
     pub(crate) registry: Arc<dyn AppRegistry>,
-    pub(crate) observers: RwLock<Vec<Arc<dyn QueryObserver>>>,
+    /// Read on every operation: an `Arc` slice, so taking it is one increment.
+    pub(crate) observers: RwLock<Arc<[Arc<dyn QueryObserver>]>>,
 }
 
 impl Scope {
@@ -36,12 +37,21 @@ impl Scope {
 
     /// A scope over `db` whose apps are kept in `registry`.
     pub fn with_registry(db: mongodb::Database, registry: Arc<dyn AppRegistry>) -> Self {
-        Self { shared: Arc::new(Shared { db, registry, observers: RwLock::new(Vec::new()) }) }
+        Self {
+            shared: Arc::new(Shared {
+                db,
+                registry,
+                observers: RwLock::new(Arc::from(Vec::new())),
+            }),
+        }
     }
 
     /// Adds an observer that sees every operation of every app in this scope.
     pub fn add_observer(&self, observer: Arc<dyn QueryObserver>) {
-        self.shared.observers.write().unwrap_or_else(|e| e.into_inner()).push(observer);
+        let mut observers = self.shared.observers.write().unwrap_or_else(|e| e.into_inner());
+        let mut list = observers.to_vec();
+        list.push(observer);
+        *observers = Arc::from(list);
     }
 
     /// The registry this scope enforces.
