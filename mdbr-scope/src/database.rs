@@ -51,13 +51,8 @@ impl ScopedDatabase {
     /// The app's collection `name`; fails on an invalid name or a name that
     /// would resolve into another app's namespace.
     pub fn collection<T: Send + Sync>(&self, name: &str) -> Result<ScopedCollection<T>> {
-        let physical = self.rules.resolve(name)?;
-        let name = CollectionName::parse(name)?;
-        #[expect(
-            clippy::disallowed_methods,
-            reason = "the scope layer's one raw collection handle"
-        )]
-        let raw = self.scope.shared.db.collection::<T>(&physical);
+        let (name, physical) = self.rules.resolve_name(name)?;
+        let raw = self.scope.raw_collection::<T>(&physical);
         Ok(ScopedCollection::new(self.scope.clone(), self.rules.clone(), name, physical, raw))
     }
 

@@ -86,10 +86,15 @@ impl ScopeRules {
     /// The physical collection of logical collection `name` in the owner's
     /// namespace, after checking the name and the collision registry.
     pub fn resolve(&self, name: &str) -> Result<String> {
+        Ok(self.resolve_name(name)?.1)
+    }
+
+    /// [`ScopeRules::resolve`], also returning the validated logical name.
+    pub(crate) fn resolve_name(&self, name: &str) -> Result<(CollectionName, String)> {
         let coll = CollectionName::parse(name)?;
         let physical = self.owner.physical(&coll);
         check_access(self.registry.as_ref(), &self.owner, &physical)?;
-        Ok(physical)
+        Ok((coll, physical))
     }
 
     /// The filter every read carries: `{app_id: owner}`.
