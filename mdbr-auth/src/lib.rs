@@ -1,5 +1,13 @@
 //! Auth for mdbr apps: platform JWT, per-app users and sessions, OAuth2/OIDC,
 //! anonymous sessions, `auth_policy` enforcement and axum extractors.
 //!
-//! **Not built yet.** This crate is an empty placeholder in the workspace;
-//! its contents are delivered by the auth and realtime issue. It exports nothing.
+//! **Being built.** So far this crate holds the contract the websocket hub
+//! and the facade use: [`Identity`], [`Decision`] and the [`Authenticator`] trait.
+
+mod error;
+mod identity;
+
+pub use error::{Error, Result};
+pub use identity::{
+    Authenticator, BoxFuture, CredentialSources, Decision, Identity, IdentityKind, Outcome,
+};
