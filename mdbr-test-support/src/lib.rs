@@ -9,15 +9,22 @@
 //!   and stopped when the test process ends;
 //! - or any MongoDB at `MDBR_TEST_MONGODB_URI`, which wins over both.
 //!
+//! With the `oauth-mock` feature, `MockOAuth` is a loopback OAuth2/OIDC
+//! provider (authorize, token with a PKCE check, userinfo).
+//!
 //! One server is started per test process and shared by its tests; every
 //! test gets a fresh database name, so tests never see each other's data.
 
 mod backend;
 #[cfg(feature = "llm-mocks")]
 pub mod mock_llm;
+#[cfg(feature = "oauth-mock")]
+pub mod mock_oauth;
 mod testdb;
 
 pub use backend::{Backend, BackendError, server_uri};
 #[cfg(feature = "llm-mocks")]
 pub use mock_llm::{MockBody, MockProvider, MockReply, RecordedRequest};
+#[cfg(feature = "oauth-mock")]
+pub use mock_oauth::{MockOAuth, MockOAuthUser, TokenRequest};
 pub use testdb::TestDb;
