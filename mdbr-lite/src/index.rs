@@ -290,35 +290,65 @@ impl Index {
 
     /// Record ids whose first key component lies in `[lo, hi]`, in index order, without repeats.
     pub(crate) fn scan(&self, lo: Bound<&Bson>, hi: Bound<&Bson>) -> Vec<RecordId> {
-        self.scan_prefix(lo, hi, &[])
+        self.scan_prefix(lo, hi, &[], None)
     }
 
-    /// Like [`Index::scan`], with equality values for the fields after the first (used when the
-    /// first field is itself an equality, i.e. `lo == hi`).
+    /// Like [`Index::scan`], with equality values for the fields after the first and then a
+    /// range on the field after those (used when the first field is itself an equality,
+    /// i.e. `lo == hi`).
     pub(crate) fn scan_prefix(
         &self,
         lo: Bound<&Bson>,
         hi: Bound<&Bson>,
         rest: &[Bson],
+        next: Option<(Bound<&Bson>, Bound<&Bson>)>,
     ) -> Vec<RecordId> {
         let n = self.spec.fields.len();
-        let pad = |v: &Bson, fill: Bson| {
+        // The key `v, rest..., then` padded with `fill` up to the index's width.
+        let key = |v: &Bson, then: Option<&Bson>, fill: &Bson| {
             let mut k = vec![OrdBson(v.clone())];
             k.extend(rest.iter().take(n.saturating_sub(1)).map(|x| OrdBson(x.clone())));
+            if let Some(t) = then
+                && k.len() < n
+            {
+                k.push(OrdBson(t.clone()));
+            }
             while k.len() < n {
                 k.push(OrdBson(fill.clone()));
             }
             k
         };
-        let lower = match lo {
-            Bound::Unbounded => Bound::Unbounded,
-            Bound::Included(v) => Bound::Included((pad(v, Bson::MinKey), 0)),
-            Bound::Excluded(v) => Bound::Excluded((pad(v, Bson::MaxKey), RecordId::MAX)),
-        };
-        let upper = match hi {
-            Bound::Unbounded => Bound::Unbounded,
-            Bound::Included(v) => Bound::Included((pad(v, Bson::MaxKey), RecordId::MAX)),
-            Bound::Excluded(v) => Bound::Excluded((pad(v, Bson::MinKey), 0)),
+        let (min, max) = (Bson::MinKey, Bson::MaxKey);
+        let (lower, upper) = match next {
+            // Equality prefix, then a range on the next field.
+            Some((nlo, nhi)) if matches!((lo, hi), (Bound::Included(a), Bound::Included(b)) if a == b) =>
+            {
+                let Bound::Included(v) = lo else { return Vec::new() };
+                let lower = match nlo {
+                    Bound::Unbounded => Bound::Included((key(v, Some(&min), &min), 0)),
+                    Bound::Included(x) => Bound::Included((key(v, Some(x), &min), 0)),
+                    Bound::Excluded(x) => Bound::Excluded((key(v, Some(x), &max), RecordId::MAX)),
+                };
+                let upper = match nhi {
+                    Bound::Unbounded => Bound::Included((key(v, Some(&max), &max), RecordId::MAX)),
+                    Bound::Included(x) => Bound::Included((key(v, Some(x), &max), RecordId::MAX)),
+                    Bound::Excluded(x) => Bound::Excluded((key(v, Some(x), &min), 0)),
+                };
+                (lower, upper)
+            }
+            _ => {
+                let lower = match lo {
+                    Bound::Unbounded => Bound::Unbounded,
+                    Bound::Included(v) => Bound::Included((key(v, None, &min), 0)),
+                    Bound::Excluded(v) => Bound::Excluded((key(v, None, &max), RecordId::MAX)),
+                };
+                let upper = match hi {
+                    Bound::Unbounded => Bound::Unbounded,
+                    Bound::Included(v) => Bound::Included((key(v, None, &max), RecordId::MAX)),
+                    Bound::Excluded(v) => Bound::Excluded((key(v, None, &min), 0)),
+                };
+                (lower, upper)
+            }
         };
         let both_included = matches!((&lower, &upper), (Bound::Included(_), Bound::Included(_)));
         if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) =

@@ -38,7 +38,26 @@ fn next_version() -> u64 {
 }
 
 /// A description and the lower and upper bounds of an index scan.
-type IndexBounds = (String, Bound<Bson>, Bound<Bson>, Vec<Bson>);
+/// The part of an index a query reads.
+#[derive(Debug)]
+struct IndexBounds {
+    /// As explain shows it.
+    shown: String,
+    /// Bounds on the first key field.
+    lo: Bound<Bson>,
+    hi: Bound<Bson>,
+    /// Equality values on the key fields after the first (only when the first is an equality).
+    rest: Vec<Bson>,
+    /// A range on the key field after `rest`.
+    next_range: Option<(Bound<Bson>, Bound<Bson>)>,
+}
+
+impl IndexBounds {
+    fn scan(&self, ix: &Index) -> Vec<RecordId> {
+        let next = self.next_range.as_ref().map(|(lo, hi)| (as_ref(lo), as_ref(hi)));
+        ix.scan_prefix(as_ref(&self.lo), as_ref(&self.hi), &self.rest, next)
+    }
+}
 
 /// How a query reads the collection.
 #[derive(Debug, Clone, PartialEq)]
@@ -316,11 +335,11 @@ impl Collection {
                 let ix = self.find_index(h).ok_or_else(|| {
                     CommandError::bad_value("error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index")
                 })?;
-                if let Some((bounds, lo, hi, rest)) = self.bounds_for(ix, filter)
-                    && !bounds.starts_with("in")
+                if let Some(b) = self.bounds_for(ix, filter)
+                    && !b.shown.starts_with("in")
                 {
-                    let rids = ix.scan_prefix(as_ref(&lo), as_ref(&hi), &rest);
-                    return Ok((ix_plan(ix, bounds), rids));
+                    let rids = b.scan(ix);
+                    return Ok((ix_plan(ix, b.shown), rids));
                 }
                 return Ok((ix_plan(ix, "[MinKey, MaxKey]".to_string()), ix.scan_all()));
             }
@@ -330,26 +349,26 @@ impl Collection {
             if !ix.spec.is_complete() {
                 continue;
             }
-            if let Some((bounds, lo, hi, rest)) = self.bounds_for(ix, filter) {
-                let extra = rest.len() as i32 * 40;
+            if let Some(b) = self.bounds_for(ix, filter) {
+                let extra = b.rest.len() as i32 * 40 + if b.next_range.is_some() { 20 } else { 0 };
                 let score = extra
-                    + match (&lo, &hi) {
+                    + match (&b.lo, &b.hi) {
                         (Bound::Included(a), Bound::Included(b))
                             if crate::value::values_equal(a, b) =>
                         {
                             3
                         }
-                        _ if bounds.starts_with("in") => 2,
+                        _ if b.shown.starts_with("in") => 2,
                         _ => 1,
                     } * 10
                     + if ix.spec.unique { 1 } else { 0 };
-                if best.as_ref().is_none_or(|b| score > b.0) {
-                    best = Some((score, ix, (bounds, lo, hi, rest)));
+                if best.as_ref().is_none_or(|x| score > x.0) {
+                    best = Some((score, ix, b));
                 }
             }
         }
-        if let Some((_, ix, (bounds, lo, hi, rest))) = best {
-            if bounds.starts_with("in") {
+        if let Some((_, ix, b)) = best {
+            if b.shown.starts_with("in") {
                 let mut rids = Vec::new();
                 let mut seen = std::collections::HashSet::new();
                 for (_, p) in
@@ -368,9 +387,10 @@ impl Collection {
                         break;
                     }
                 }
-                return Ok((ix_plan(ix, bounds), rids));
+                return Ok((ix_plan(ix, b.shown), rids));
             }
-            return Ok((ix_plan(ix, bounds), ix.scan_prefix(as_ref(&lo), as_ref(&hi), &rest)));
+            let rids = b.scan(ix);
+            return Ok((ix_plan(ix, b.shown), rids));
         }
         if let Some((first, _)) = sort.fields.first()
             && let Some(ix) =
@@ -381,104 +401,120 @@ impl Collection {
         Ok((PlanKind::CollScan, self.docs.keys().copied().collect()))
     }
 
-    /// Bounds on the first field of `ix` implied by the filter: (description, lower, upper).
+    /// Bounds on `ix` implied by the filter's top-level predicates: equalities on a
+    /// leading run of key fields, then (optionally) a range on the next key field.
     fn bounds_for(&self, ix: &Index, filter: &Filter) -> Option<IndexBounds> {
+        let all = filter.top_level_preds();
+        let on = |field: &str| -> Vec<&Pred> {
+            all.iter().filter(|(p, _)| *p == field).map(|(_, p)| *p).collect()
+        };
+        let eq_of = |preds: &[&Pred]| {
+            preds.iter().find_map(|p| match p {
+                Pred::Eq(v) if indexable_eq(v) => Some(v.clone()),
+                _ => None,
+            })
+        };
         let field = ix.spec.fields.first()?;
-        let preds: Vec<&Pred> = filter
-            .top_level_preds()
-            .into_iter()
-            .filter(|(p, _)| p == field)
-            .map(|(_, p)| p)
-            .collect();
-        let mut lo: Bound<Bson> = Bound::Unbounded;
-        let mut hi: Bound<Bson> = Bound::Unbounded;
-        let mut used = false;
-        for p in preds {
-            match p {
-                Pred::Eq(v) if indexable_eq(v) => {
-                    // Equalities on the following key fields narrow the scan further.
-                    let all = filter.top_level_preds();
-                    let mut rest = Vec::new();
-                    for f in ix.spec.fields.iter().skip(1) {
-                        let eq = all.iter().find_map(|(p, pr)| match pr {
-                            Pred::Eq(x) if p == f && indexable_eq(x) => Some(x.clone()),
-                            _ => None,
-                        });
-                        match eq {
-                            Some(x) => rest.push(x),
-                            None => break,
-                        }
-                    }
-                    let mut shown = vec![format!("[{v}, {v}]")];
-                    shown.extend(rest.iter().map(|x| format!("[{x}, {x}]")));
-                    return Some((
-                        shown.join(", "),
-                        Bound::Included(v.clone()),
-                        Bound::Included(v.clone()),
-                        rest,
-                    ));
+        let first = on(field);
+        if let Some(v) = eq_of(&first) {
+            // Equalities on the following key fields narrow the scan further, and a
+            // range on the field after them narrows it again.
+            let mut rest = Vec::new();
+            let mut next_range = None;
+            for f in ix.spec.fields.iter().skip(1) {
+                let preds = on(f);
+                if let Some(x) = eq_of(&preds) {
+                    rest.push(x);
+                    continue;
                 }
-                Pred::In(alts)
-                    if !alts.is_empty()
-                        && alts.iter().all(|a| matches!(a, Pred::Eq(v) if indexable_eq(v))) =>
-                {
-                    return Some((
-                        "in-list".to_string(),
-                        Bound::Unbounded,
-                        Bound::Unbounded,
-                        Vec::new(),
-                    ));
-                }
-                Pred::Cmp(ord, incl, v) if indexable_eq(v) => {
-                    if used && ix.multikey {
-                        continue;
-                    }
-                    used = true;
-                    if *ord == Ordering::Greater {
-                        let new_lo = if *incl {
-                            Bound::Included(v.clone())
-                        } else {
-                            Bound::Excluded(v.clone())
-                        };
-                        lo = tighter_lo(lo, new_lo);
-                        if matches!(hi, Bound::Unbounded) {
-                            hi = rank_end(v).map_or(Bound::Unbounded, Bound::Excluded);
-                        }
-                    } else {
-                        let new_hi = if *incl {
-                            Bound::Included(v.clone())
-                        } else {
-                            Bound::Excluded(v.clone())
-                        };
-                        hi = tighter_hi(hi, new_hi);
-                        if matches!(lo, Bound::Unbounded) {
-                            lo = rank_start(v).map_or(Bound::Unbounded, Bound::Included);
-                        }
-                    }
-                }
-                _ => {}
+                next_range = range_of(&preds, ix.multikey);
+                break;
             }
-        }
-        if !used {
-            return None;
-        }
-        let show = |b: &Bound<Bson>, open: bool| match b {
-            Bound::Included(v) => format!("{}{v}", if open { "[" } else { "" }),
-            Bound::Excluded(v) => format!("{}{v}", if open { "(" } else { "" }),
-            Bound::Unbounded => {
-                if open {
-                    "[MinKey".to_string()
-                } else {
-                    "MaxKey".to_string()
-                }
+            let mut shown = vec![format!("[{v}, {v}]")];
+            shown.extend(rest.iter().map(|x| format!("[{x}, {x}]")));
+            if let Some((lo, hi)) = &next_range {
+                shown.push(show_range(lo, hi));
             }
-        };
-        let close = match &hi {
-            Bound::Included(_) | Bound::Unbounded => "]",
-            Bound::Excluded(_) => ")",
-        };
-        Some((format!("{}, {}{close}", show(&lo, true), show(&hi, false)), lo, hi, Vec::new()))
+            return Some(IndexBounds {
+                shown: shown.join(", "),
+                lo: Bound::Included(v.clone()),
+                hi: Bound::Included(v),
+                rest,
+                next_range,
+            });
+        }
+        if first.iter().any(|p| {
+            matches!(p, Pred::In(alts) if !alts.is_empty()
+                && alts.iter().all(|a| matches!(a, Pred::Eq(v) if indexable_eq(v))))
+        }) {
+            return Some(IndexBounds {
+                shown: "in-list".to_string(),
+                lo: Bound::Unbounded,
+                hi: Bound::Unbounded,
+                rest: Vec::new(),
+                next_range: None,
+            });
+        }
+        let (lo, hi) = range_of(&first, ix.multikey)?;
+        Some(IndexBounds {
+            shown: show_range(&lo, &hi),
+            lo,
+            hi,
+            rest: Vec::new(),
+            next_range: None,
+        })
     }
+}
+
+/// The bounds the range predicates among `preds` put on one key field, if any. On a
+/// multikey index only one predicate is used: its bounds may not be intersected.
+fn range_of(preds: &[&Pred], multikey: bool) -> Option<(Bound<Bson>, Bound<Bson>)> {
+    let mut lo: Bound<Bson> = Bound::Unbounded;
+    let mut hi: Bound<Bson> = Bound::Unbounded;
+    let mut used = false;
+    for p in preds {
+        let Pred::Cmp(ord, incl, v) = p else { continue };
+        if !indexable_eq(v) || (used && multikey) {
+            continue;
+        }
+        used = true;
+        if *ord == Ordering::Greater {
+            let new_lo =
+                if *incl { Bound::Included(v.clone()) } else { Bound::Excluded(v.clone()) };
+            lo = tighter_lo(lo, new_lo);
+            if matches!(hi, Bound::Unbounded) {
+                hi = rank_end(v).map_or(Bound::Unbounded, Bound::Excluded);
+            }
+        } else {
+            let new_hi =
+                if *incl { Bound::Included(v.clone()) } else { Bound::Excluded(v.clone()) };
+            hi = tighter_hi(hi, new_hi);
+            if matches!(lo, Bound::Unbounded) {
+                lo = rank_start(v).map_or(Bound::Unbounded, Bound::Included);
+            }
+        }
+    }
+    used.then_some((lo, hi))
+}
+
+/// A range as explain shows it: `[1, 5)`, `[MinKey, 3]`.
+fn show_range(lo: &Bound<Bson>, hi: &Bound<Bson>) -> String {
+    let show = |b: &Bound<Bson>, open: bool| match b {
+        Bound::Included(v) => format!("{}{v}", if open { "[" } else { "" }),
+        Bound::Excluded(v) => format!("{}{v}", if open { "(" } else { "" }),
+        Bound::Unbounded => {
+            if open {
+                "[MinKey".to_string()
+            } else {
+                "MaxKey".to_string()
+            }
+        }
+    };
+    let close = match hi {
+        Bound::Included(_) | Bound::Unbounded => "]",
+        Bound::Excluded(_) => ")",
+    };
+    format!("{}, {}{close}", show(lo, true), show(hi, false))
 }
 
 fn ix_plan(ix: &Index, bounds: String) -> PlanKind {

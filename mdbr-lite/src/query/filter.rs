@@ -450,7 +450,20 @@ fn match_path(doc: &Document, parts: &[String], pred: &Pred) -> bool {
             let any = path::leaves(doc, parts).iter().any(|l| matches!(l, Leaf::Value(..)));
             any == *want
         }
-        p => path::leaves(doc, parts).iter().any(|l| match_leaf(*l, p)),
+        p => {
+            // Fast path: a top-level field holding a scalar or a document reaches exactly
+            // one leaf, so the general walk (and its allocation) is not needed.
+            if let [only] = parts {
+                match doc.get(only) {
+                    None => return match_leaf(Leaf::Missing, p),
+                    Some(v) if !matches!(v, Bson::Array(_)) => {
+                        return match_leaf(Leaf::Value(v, false), p);
+                    }
+                    Some(_) => {}
+                }
+            }
+            path::leaves(doc, parts).iter().any(|l| match_leaf(*l, p))
+        }
     }
 }
 

@@ -494,3 +494,54 @@ async fn aggregate_explain_shows_leading_match_and_sort_plans() {
     let names = ctx.db().list_collection_names().await.unwrap();
     assert!(!names.contains(&"should_not_exist".to_string()), "{names:?}");
 }
+
+#[tokio::test]
+async fn compound_index_serves_an_equality_then_a_range() {
+    let ctx = Ctx::new().await;
+    let c = ctx.coll("eqrange");
+    let docs: Vec<Document> = (0..300)
+        .map(
+            |i| doc! { "_id": i, "t": if i % 3 == 0 { "x" } else { "y" }, "g": i % 17, "k": i % 5 },
+        )
+        .collect();
+    c.insert_many(docs).await.unwrap();
+    c.create_index(IndexModel::builder().keys(doc! { "t": 1, "g": -1 }).build()).await.unwrap();
+    c.create_index(IndexModel::builder().keys(doc! { "t": 1, "k": 1, "g": 1 }).build())
+        .await
+        .unwrap();
+    let filters = [
+        doc! { "t": "x", "g": { "$lt": 5 } },
+        doc! { "t": "x", "g": { "$gte": 5, "$lt": 9 } },
+        doc! { "t": "y", "g": { "$gt": 15 } },
+        doc! { "t": "y", "g": { "$lte": 0 } },
+        doc! { "t": "x", "k": 2, "g": { "$gt": 3, "$lte": 10 } },
+        doc! { "t": "x", "g": { "$gt": "a" } },
+        doc! { "t": "z", "g": { "$lt": 5 } },
+    ];
+    for f in filters {
+        let ids = |docs: Vec<Document>| {
+            docs.iter().map(|d| d.get_i32("_id").unwrap()).collect::<Vec<_>>()
+        };
+        let via_index = ids(all(c.find(f.clone()).sort(doc! { "_id": 1 }).await.unwrap()).await);
+        let scan = ids(all(c
+            .find(f.clone())
+            .sort(doc! { "_id": 1 })
+            .hint(mongodb::options::Hint::Keys(doc! { "$natural": 1 }))
+            .await
+            .unwrap())
+        .await);
+        assert_eq!(via_index, scan, "filter {f}");
+    }
+    if ctx.is_lite() {
+        // The range narrows the scan: the bounds name both key fields.
+        let r = ctx
+            .db()
+            .run_command(doc! { "explain": { "find": "eqrange", "filter": { "t": "x", "g": { "$lt": 5 } } }, "verbosity": "queryPlanner" })
+            .await
+            .unwrap();
+        let w = winning(&r);
+        assert_eq!(w.get_str("stage").unwrap(), "IXSCAN");
+        let shown = format!("{w}");
+        assert!(shown.contains("\"x\", \"x\"") && shown.contains("5)"), "{shown}");
+    }
+}
