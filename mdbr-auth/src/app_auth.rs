@@ -316,6 +316,14 @@ impl AppAuth {
         &self.inner.csrf_cookie
     }
 
+    /// How many argon2 password verifications this app has run. A login for
+    /// an unknown account runs one against a dummy hash, exactly like a
+    /// wrong password, so the two take the same work (useful in monitoring,
+    /// and how the tests prove it without timing anything).
+    pub fn password_verifications(&self) -> u64 {
+        self.inner.hasher.verifications()
+    }
+
     /// Whether email and password accounts are enabled (`app_users`, `hybrid`).
     pub fn passwords_enabled(&self) -> bool {
         let s = &self.inner.sub;

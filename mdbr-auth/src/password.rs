@@ -2,6 +2,7 @@
 //! concurrency (each hash holds `memory_kib` of memory while it runs).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, PasswordHash, Version};
@@ -25,6 +26,8 @@ pub(crate) struct PasswordHasher {
     /// A hash of a random password, verified against for unknown accounts
     /// so that they take as long as known ones.
     dummy: OnceCell<String>,
+    /// argon2 verifications run so far (real and dummy alike).
+    verifications: AtomicU64,
 }
 
 impl PasswordHasher {
@@ -37,6 +40,7 @@ impl PasswordHasher {
             params,
             permits: Arc::new(Semaphore::new(workers)),
             dummy: OnceCell::new(),
+            verifications: AtomicU64::new(0),
         })
     }
 
@@ -80,6 +84,7 @@ impl PasswordHasher {
         };
         let argon = self.argon.clone();
         let password = password.clone();
+        self.verifications.fetch_add(1, Ordering::Relaxed);
         let ok = self
             .run(move || {
                 let parsed = PasswordHash::new(&phc).map_err(|e| Error::Hash {
@@ -89,6 +94,11 @@ impl PasswordHasher {
             })
             .await?;
         Ok(ok && real)
+    }
+
+    /// How many argon2 verifications have run (against real and dummy hashes).
+    pub(crate) fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     /// Whether a stored hash was made with other parameters than the current ones.

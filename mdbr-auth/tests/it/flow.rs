@@ -102,11 +102,13 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
 }
 
 #[tokio::test]
-async fn unknown_users_take_about_as_long_as_wrong_passwords() {
-    // Real OWASP cost, so that hashing dominates the round trip: an unknown
-    // account that skipped the (dummy) hash would answer several times faster.
+async fn unknown_users_cost_the_same_password_work_as_wrong_passwords() {
+    // Timing is not asserted (shared machines are noisy): the work is. Every
+    // failed login runs exactly one argon2 verification, against the real
+    // hash or, for an unknown account, against a dummy one. The login bench
+    // reports the timings.
     let e = env().await;
-    let cfg = config().with_password_params(mdbr_auth::PasswordParams::OWASP).with_throttle(
+    let cfg = config().with_throttle(
         mdbr_auth::ThrottleConfig::new()
             .with_max_account_failures(100)
             .with_max_address_failures(100),
@@ -114,18 +116,17 @@ async fn unknown_users_take_about_as_long_as_wrong_passwords() {
     let app = e.app_with(users_manifest("timing"), cfg).await;
     let mut b = Browser::new(&app.base);
     b.register("ann@example.com").await.expect(201);
-    async fn time(b: &mut Browser, email: &str) -> std::time::Duration {
-        let start = std::time::Instant::now();
-        for _ in 0..4 {
+    let count = || app.auth.password_verifications();
+    for email in ["ann@example.com", "nobody@example.com", "NOBODY2@example.com"] {
+        let before = count();
+        for _ in 0..3 {
             b.login(email, "wrong password!").await.expect(401);
         }
-        start.elapsed()
+        assert_eq!(count() - before, 3, "one verification per failed login for {email}");
     }
-    let _warm = time(&mut b, "nobody@example.com").await;
-    let known = time(&mut b, "ann@example.com").await;
-    let unknown = time(&mut b, "nobody@example.com").await;
-    let ratio = unknown.as_secs_f64() / known.as_secs_f64();
-    assert!(ratio > 0.6 && ratio < 1.6, "unknown {unknown:?} vs known {known:?}");
+    let before = count();
+    b.login("ann@example.com", crate::common::PASSWORD).await.expect(200);
+    assert_eq!(count() - before, 1);
 }
 
 #[tokio::test]
