@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use mdbr_auth::{AppAuth, AuthConfig};
 use mdbr_core::{AppSlug, Manifest};
 use mdbr_index::{AutoIndexManager, SearchIndexTracker};
 use mdbr_lite::LiteServer;
@@ -14,6 +15,7 @@ use mdbr_obs::{
 use mdbr_scope::mongodb::Client;
 use mdbr_scope::mongodb::options::ClientOptions;
 use mdbr_scope::{AppEntry, MemoryRegistry, Scope, ScopedDatabase};
+use mdbr_ws::{WsConfig, WsHub};
 use tokio::sync::Mutex;
 
 use crate::apps_store::AppsStore;
@@ -41,6 +43,9 @@ pub struct RuntimeEngineBuilder {
     max_pool_size: Option<u32>,
     server_selection_timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
+    auth: Option<AuthConfig>,
+    dev_mode: Option<bool>,
+    ws: Option<WsConfig>,
 }
 
 impl RuntimeEngineBuilder {
@@ -83,6 +88,29 @@ impl RuntimeEngineBuilder {
     /// How long to wait for a TCP connection (default 5 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The auth configuration shared by every app (platform JWT keys,
+    /// server secret, password cost, throttling). Without it the engine reads
+    /// the environment (`MDBR_JWT_SECRET` or key files, `MDBR_AUTH_SECRET`,
+    /// `MDBR_DEV_MODE`, …; see `mdbr_auth::AuthConfig::from_lookup`).
+    pub fn auth_config(mut self, config: AuthConfig) -> Self {
+        self.auth = Some(config);
+        self
+    }
+
+    /// Dev mode, overriding `MDBR_DEV_MODE`: missing auth keys and secrets are
+    /// generated per process (and logged as generated) and cookies are not
+    /// `Secure`, so plain-HTTP localhost works. Never use it in production.
+    pub fn dev_mode(mut self, dev_mode: bool) -> Self {
+        self.dev_mode = Some(dev_mode);
+        self
+    }
+
+    /// Websocket hub settings (queue sizes, limits, ping override).
+    pub fn ws_config(mut self, config: WsConfig) -> Self {
+        self.ws = Some(config);
         self
     }
 
@@ -149,6 +177,24 @@ impl RuntimeEngineBuilder {
             .with_check(Arc::new(PoolCheck::new(pool)))
             .with_check(Arc::new(IndexReadinessCheck::new(tracker.clone())));
         let store = AppsStore::new(&scope)?;
+        // Auth is configured once for all apps. A missing key is only an
+        // error for the apps that need auth, when they are registered or served.
+        let auth_config = match self.auth {
+            Some(config) => Ok(Arc::new(config)),
+            None => {
+                let dev = self.dev_mode;
+                AuthConfig::from_lookup(|name| match (name, dev) {
+                    ("MDBR_DEV_MODE", Some(d)) => Some(d.to_string()),
+                    _ => std::env::var(name).ok(),
+                })
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+            }
+        };
+        if let Err(reason) = &auth_config {
+            tracing::info!("auth is not configured ({reason}); apps that need it will be refused");
+        }
+        let ws = WsHub::new(self.ws.unwrap_or_default());
         let engine = RuntimeEngine {
             inner: Arc::new(Inner {
                 client,
@@ -161,6 +207,9 @@ impl RuntimeEngineBuilder {
                 manifests: RwLock::default(),
                 lite: Mutex::new(lite),
                 uri: redacted,
+                auth_config,
+                auths: RwLock::default(),
+                ws,
             }),
         };
         engine.reload().await?;
@@ -189,6 +238,11 @@ pub(crate) struct Inner {
     pub(crate) manifests: RwLock<HashMap<AppSlug, Arc<Manifest>>>,
     pub(crate) lite: Mutex<Option<LiteServer>>,
     pub(crate) uri: String,
+    /// The shared auth configuration, or why there is none.
+    pub(crate) auth_config: std::result::Result<Arc<AuthConfig>, String>,
+    /// Each app's auth, built on first use and dropped when the app is registered again.
+    pub(crate) auths: RwLock<HashMap<AppSlug, AppAuth>>,
+    pub(crate) ws: WsHub,
 }
 
 impl RuntimeEngine {
@@ -331,6 +385,7 @@ impl RuntimeEngine {
     }
 
     pub(crate) fn remember(&self, manifest: Manifest) {
+        let slug = manifest.slug.clone();
         let registry = self.inner.scope.registry();
         registry.put(AppEntry::from(&manifest));
         self.inner.auto.configure(manifest.slug.clone(), manifest.auto_indexes.clone());
@@ -339,6 +394,8 @@ impl RuntimeEngine {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(manifest.slug.clone(), Arc::new(manifest));
+        // A new manifest may change the policy, users collection or providers.
+        self.inner.auths.write().unwrap_or_else(|e| e.into_inner()).remove(&slug);
     }
 }
 

@@ -40,6 +40,21 @@ pub enum Error {
         /// The driver's explanation.
         reason: String,
     },
+    /// Auth failed or refused (also used for auth configuration problems).
+    #[error(transparent)]
+    Auth(#[from] mdbr_auth::Error),
+    /// The websocket hub refused an endpoint or handler.
+    #[error(transparent)]
+    Ws(#[from] mdbr_ws::Error),
+    /// The app needs auth (`sub_auth` or `websockets`) but the engine has no
+    /// auth configuration.
+    #[error("app `{app}` needs auth, which is not configured: {reason}")]
+    AuthUnavailable {
+        /// The app.
+        app: String,
+        /// Why there is no auth configuration.
+        reason: String,
+    },
     /// The configuration is unusable.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -34,6 +34,7 @@ mod error;
 mod health_checks;
 mod register;
 mod router;
+mod wiring;
 
 pub use apps_store::APPS_COLLECTION;
 pub use engine::{
@@ -44,8 +45,10 @@ pub use mdbr_core::{AppSlug, CollectionName, Manifest};
 pub use mdbr_scope::{ScopedCollection, ScopedDatabase};
 pub use register::{RegisterOptions, RegisterReport};
 
+pub use mdbr_auth as auth;
 pub use mdbr_core as manifest;
 pub use mdbr_index as index;
 pub use mdbr_lite as lite;
 pub use mdbr_obs as obs;
 pub use mdbr_scope as scope;
+pub use mdbr_ws as ws;

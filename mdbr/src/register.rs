@@ -152,6 +152,9 @@ impl RuntimeEngine {
             if options.seed_initial_data {
                 seeded = self.seed(&db, &manifest).await?;
             }
+            self.prepare_auth(&manifest).await?;
+        } else if manifest.status == mdbr_core::AppStatus::Inactive {
+            self.close_connections(&manifest.slug);
         }
         warnings.extend(
             indexes

@@ -5,7 +5,7 @@ use anyhow::{Context, Result, bail};
 use crate::shell::Cmd;
 
 /// Crates whose tests talk to a database; they run a second time against SecantusDB.
-pub(crate) const DB_SUITES: &[&str] = &["mdbr-scope", "mdbr-index", "mdbr"];
+pub(crate) const DB_SUITES: &[&str] = &["mdbr-scope", "mdbr-index", "mdbr-auth", "mdbr"];
 
 /// Switches for local runs; CI passes none.
 #[derive(Debug, Default)]

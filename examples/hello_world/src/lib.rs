@@ -1,21 +1,31 @@
 //! The hello_world app: greetings stored in the app's scope and served over
-//! HTTP, next to the runtime's `/health`, `/ready` and `/metrics`.
+//! HTTP, sign-in with the app's own users, and live updates over a
+//! websocket, next to the runtime's `/health`, `/ready` and `/metrics`.
 //!
-//! - `GET /` — a page listing the newest greetings, with a form to add one;
+//! - `GET /` — a page listing the newest greetings, with a sign-in form, a
+//!   form to add a greeting, and a websocket that shows new ones live;
 //! - `GET /api/greetings` — the newest 100 greetings, newest first;
 //! - `POST /api/greetings` with `{"message": "...", "language": "en"}` —
-//!   stores a greeting and answers 201 with it.
+//!   signed-in users only: stores a greeting, broadcasts it to every
+//!   websocket client of the app as `{"type": "greeting", "data": …}`, and
+//!   answers 201 with it;
+//! - `POST /auth/login`, `/auth/register`, `/auth/logout`, `GET /auth/me` —
+//!   the runtime's auth routes (demo user `demo@example.com` /
+//!   `hello-mdbr-demo`, from the manifest);
+//! - `GET /ws` — the live feed (guests welcome, as the manifest says).
 
 use std::time::Instant;
 
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use futures_util::TryStreamExt;
+use mdbr::auth::AppUser;
 use mdbr::scope::bson::{Bson, DateTime, Document, doc};
-use mdbr::{RegisterOptions, RuntimeEngine, ScopedCollection};
+use mdbr::ws::WsMessage;
+use mdbr::{AppSlug, RegisterOptions, RuntimeEngine, ScopedCollection};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -28,9 +38,13 @@ pub const MANIFEST: &str = include_str!("../manifest.json");
 /// Longest accepted greeting, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 500;
 
+/// The demo account created from the manifest's `demo_users`.
+pub const DEMO_USER: (&str, &str) = ("demo@example.com", "hello-mdbr-demo");
+
 #[derive(Clone)]
 struct App {
     engine: RuntimeEngine,
+    slug: AppSlug,
     greetings: ScopedCollection<Document>,
 }
 
@@ -53,12 +67,14 @@ pub async fn router(engine: &RuntimeEngine) -> anyhow::Result<Router> {
         tracing::warn!("{warning}");
     }
     let greetings = engine.scoped_db(SLUG)?.collection::<Document>("greetings")?;
-    let app = App { engine: engine.clone(), greetings };
+    let app = App { engine: engine.clone(), slug: AppSlug::parse(SLUG)?, greetings };
     let routes = Router::new()
-        .route("/", get(page).post(post_form))
+        .route("/", get(page))
         .route("/api/greetings", get(list).post(create))
         .with_state(app);
-    Ok(engine.app_router(SLUG)?.merge(routes))
+    // The app's own routes run behind its auth policy (which also feeds the
+    // `AppUser` extractor); the runtime's routes bring /auth/* and /ws.
+    Ok(engine.app_router(SLUG)?.merge(engine.protect(SLUG, routes)?))
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -70,6 +86,7 @@ fn to_json(doc: &Document) -> Value {
         "_id": doc.get_object_id("_id").map(|id| id.to_hex()).unwrap_or_default(),
         "message": doc.get_str("message").unwrap_or_default(),
         "language": doc.get_str("language").ok(),
+        "author": doc.get_str("author").ok(),
         "created_at": doc.get_datetime("created_at").ok().and_then(|d| d.try_to_rfc3339_string().ok()),
     })
 }
@@ -124,32 +141,32 @@ pub fn validate(new: NewGreeting) -> Result<Document, String> {
     Ok(doc)
 }
 
-async fn store(app: &App, new: NewGreeting) -> Result<Document, Response> {
+async fn store(app: &App, author: &str, new: NewGreeting) -> Result<Document, Response> {
     let mut doc = validate(new).map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
+    doc.insert("author", author);
     let inserted = app.greetings.insert_one(doc.clone()).await.map_err(|e| {
         error(StatusCode::SERVICE_UNAVAILABLE, format!("could not store the greeting: {e}"))
     })?;
     doc.insert("_id", inserted.inserted_id);
+    // Every websocket client of this app (and only of this app) sees it.
+    let sent =
+        app.engine.ws().broadcast_to_app(&app.slug, &WsMessage::new("greeting", to_json(&doc)));
+    tracing::debug!(clients = sent, "greeting broadcast");
     Ok(doc)
 }
 
 async fn create(
     State(app): State<App>,
+    AppUser(user): AppUser,
     body: Result<Json<NewGreeting>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let Json(new) = match body {
         Ok(b) => b,
         Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
     };
-    match store(&app, new).await {
+    let author = user.email.as_deref().unwrap_or(&user.subject);
+    match store(&app, author, new).await {
         Ok(doc) => (StatusCode::CREATED, Json(to_json(&doc))).into_response(),
-        Err(r) => r,
-    }
-}
-
-async fn post_form(State(app): State<App>, Form(new): Form<NewGreeting>) -> Response {
-    match store(&app, new).await {
-        Ok(_) => Redirect::to("/").into_response(),
         Err(r) => r,
     }
 }
@@ -189,14 +206,51 @@ async fn page(State(app): State<App>) -> Response {
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Hello, World — mdbr</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}}
-li{{margin:.3rem 0}} input{{padding:.3rem}} button{{padding:.3rem .8rem}}</style></head>
+li{{margin:.3rem 0}} input{{padding:.3rem}} button{{padding:.3rem .8rem}} #who{{color:#555}}</style></head>
 <body><h1>Hello, World</h1>
-<form method="post" action="/"><input name="message" placeholder="Say hello" maxlength="{MAX_MESSAGE_CHARS}" required>
+<form id="signin"><input name="email" value="{demo_email}" size="18"> <input name="password" type="password" value="{demo_password}" size="14"> <button>Sign in</button></form>
+<p id="who">Not signed in: sign in to add a greeting (demo account pre-filled).</p>
+<form id="add"><input name="message" placeholder="Say hello" maxlength="{MAX_MESSAGE_CHARS}" required>
 <input name="language" placeholder="en" size="5"> <button>Add</button></form>
-{empty}<ul>
+{empty}<ul id="list">
 {items}</ul>
-<p><a href="/api/greetings">JSON</a> · <a href="/health">health</a> · <a href="/metrics">metrics</a></p>
-</body></html>"#
+<p><a href="/api/greetings">JSON</a> · <a href="/health">health</a> · <a href="/metrics">metrics</a> · live: <span id="live">connecting…</span></p>
+<script>
+const $ = (id) => document.getElementById(id);
+const post = (url, body) => fetch(url, {{method: "POST", headers: {{"content-type": "application/json"}}, body: JSON.stringify(body)}});
+async function me() {{
+  const r = await fetch("/auth/me");
+  if (r.ok) {{ const m = await r.json(); $("who").textContent = "Signed in as " + (m.email || m.subject); }}
+}}
+$("signin").onsubmit = async (e) => {{
+  e.preventDefault();
+  const f = new FormData(e.target);
+  const r = await post("/auth/login", {{email: f.get("email"), password: f.get("password")}});
+  if (r.ok) me(); else $("who").textContent = "Sign-in failed: " + (await r.json()).reason;
+}};
+$("add").onsubmit = async (e) => {{
+  e.preventDefault();
+  const f = new FormData(e.target);
+  const r = await post("/api/greetings", {{message: f.get("message"), language: f.get("language") || null}});
+  if (r.ok) e.target.reset(); else $("who").textContent = (await r.json()).reason || "Could not add the greeting";
+}};
+function connect() {{
+  const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+  ws.onopen = () => $("live").textContent = "connected";
+  ws.onclose = () => {{ $("live").textContent = "reconnecting…"; setTimeout(connect, 2000); }};
+  ws.onmessage = (m) => {{
+    const env = JSON.parse(m.data);
+    if (env.type !== "greeting") return;
+    const li = document.createElement("li");
+    li.textContent = env.data.message + (env.data.language ? " (" + env.data.language + ")" : "");
+    $("list").prepend(li);
+  }};
+}}
+me(); connect();
+</script>
+</body></html>"#,
+        demo_email = DEMO_USER.0,
+        demo_password = DEMO_USER.1,
     ))
     .into_response()
 }

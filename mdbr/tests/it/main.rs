@@ -9,6 +9,7 @@
 
 mod embedded;
 mod http;
+mod realtime;
 mod registration;
 
 use mdbr::{RuntimeEngine, RuntimeEngineBuilder};
