@@ -172,6 +172,12 @@ fn main() {
             start.elapsed().as_secs_f64()
         );
         let start = Instant::now();
+        let n = bpe_openai::cl100k_base().count(text.as_str());
+        println!(
+            "probe: one bpe-openai count of the corpus: {:.2} s ({n} tokens)",
+            start.elapsed().as_secs_f64()
+        );
+        let start = Instant::now();
         let cfg = text_splitter::ChunkConfig::new(4000);
         let k = text_splitter::MarkdownSplitter::new(cfg).chunk_indices(&text).count();
         println!(

@@ -30,7 +30,9 @@
 //! # Ok(()) }
 //! ```
 
+mod blocks;
 mod chunk;
+mod counter;
 mod error;
 mod format;
 mod service;

@@ -2,17 +2,24 @@
 
 use std::sync::Arc;
 
+use bpe_openai::Tokenizer;
 use mdbr_core::{EmbeddingConfig, Manifest};
 use mdbr_llm::{DynEmbedder, LlmService};
 use serde_json::{Map, Value, json};
 use text_splitter::{ChunkConfig, MarkdownSplitter, TextSplitter};
-use tiktoken_rs::CoreBPE;
 use tracing::Instrument;
 
+use crate::blocks::blocks;
 use crate::chunk::{Chunk, EmbeddedChunk};
+use crate::counter::SliceCounter;
 use crate::error::{Error, Result};
 use crate::format::TextFormat;
 use crate::tokenizer::encoder_for;
+
+/// Smallest block of a long text split on its own (see `blocks.rs`).
+const MIN_BLOCK_BYTES: usize = 64 * 1024;
+/// Block size per token of chunk budget: blocks hold a few dozen chunks.
+const BLOCK_BYTES_PER_TOKEN: usize = 256;
 
 /// Splits text into chunks of at most `max_tokens_per_chunk` real tokens on
 /// semantic boundaries, and embeds them. Cheap to clone.
@@ -22,7 +29,7 @@ pub struct EmbeddingService {
     overlap_tokens: usize,
     tokenizer_model: String,
     encoding: &'static str,
-    encoder: &'static CoreBPE,
+    encoder: &'static Tokenizer,
     trim: bool,
     batch_size: usize,
     embedder: Option<Arc<dyn DynEmbedder>>,
@@ -119,9 +126,10 @@ impl EmbeddingService {
         self.encoding
     }
 
-    /// Tokens of `text` with the service's tokenizer.
+    /// Tokens of `text` with the service's tokenizer: the length of tiktoken's
+    /// `encode_ordinary(text)` for the encoding.
     pub fn count_tokens(&self, text: &str) -> usize {
-        self.encoder.encode_ordinary(text).len()
+        self.encoder.count(text)
     }
 
     /// Splits `text`, as Markdown when it looks like Markdown.
@@ -132,17 +140,37 @@ impl EmbeddingService {
     /// Splits `text` in the given format. Every chunk has at most
     /// `max_tokens_per_chunk` tokens; chunks come in text order.
     pub fn split_as(&self, text: &str, format: TextFormat) -> Vec<Chunk> {
+        // One tokenization of `text`; every candidate chunk the splitter sizes
+        // is then counted from prefix sums plus a re-count of its edges.
+        let counter = SliceCounter::new(self.encoder, text);
         let base = || {
-            ChunkConfig::new(self.max_tokens_per_chunk)
-                .with_sizer(self.encoder)
-                .with_trim(self.trim)
+            ChunkConfig::new(self.max_tokens_per_chunk).with_sizer(&counter).with_trim(self.trim)
         };
         // `with_overlap` only fails when overlap >= capacity, which `Self::with_overlap` rules out.
         let config = base().with_overlap(self.overlap_tokens).unwrap_or_else(|_| base());
-        let pieces: Vec<(usize, &str)> = match format {
-            TextFormat::Markdown => MarkdownSplitter::new(config).chunk_indices(text).collect(),
-            _ => TextSplitter::new(config).chunk_indices(text).collect(),
-        };
+        // Long texts are split block by block (see `blocks.rs`).
+        let target =
+            BLOCK_BYTES_PER_TOKEN.saturating_mul(self.max_tokens_per_chunk).max(MIN_BLOCK_BYTES);
+        let blocks = blocks(text, format, target);
+        let mut pieces: Vec<(usize, &str)> = Vec::new();
+        match format {
+            TextFormat::Markdown => {
+                let splitter = MarkdownSplitter::new(config);
+                for block in blocks {
+                    let start = block.start;
+                    pieces
+                        .extend(splitter.chunk_indices(&text[block]).map(|(i, s)| (start + i, s)));
+                }
+            }
+            _ => {
+                let splitter = TextSplitter::new(config);
+                for block in blocks {
+                    let start = block.start;
+                    pieces
+                        .extend(splitter.chunk_indices(&text[block]).map(|(i, s)| (start + i, s)));
+                }
+            }
+        }
         pieces
             .into_iter()
             .enumerate()
@@ -150,7 +178,7 @@ impl EmbeddingService {
                 index,
                 text: piece.to_owned(),
                 byte_range: start..start + piece.len(),
-                token_count: self.count_tokens(piece),
+                token_count: counter.count(piece),
             })
             .collect()
     }

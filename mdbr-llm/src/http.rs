@@ -26,6 +26,18 @@ pub(crate) async fn send(
     Err(error_from_answer(provider, status.as_u16(), &headers, &body))
 }
 
+/// Sends the request and reads the whole body.
+pub(crate) async fn send_bytes(
+    provider: &str,
+    request: reqwest::RequestBuilder,
+) -> Result<impl std::ops::Deref<Target = [u8]>> {
+    let response = send(provider, request).await?;
+    response
+        .bytes()
+        .await
+        .map_err(|source| Error::Transport { provider: provider.to_owned(), source })
+}
+
 /// Sends the request and reads a JSON body.
 pub(crate) async fn send_json(provider: &str, request: reqwest::RequestBuilder) -> Result<Value> {
     let response = send(provider, request).await?;

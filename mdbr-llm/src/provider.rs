@@ -220,7 +220,8 @@ impl Endpoint {
         }
     }
 
-    /// The embedding request for one batch.
+    /// The embedding request for one batch. Bodies borrow the texts and are
+    /// serialized straight into the request.
     pub(crate) fn embed_request(
         &self,
         http: &reqwest::Client,
@@ -228,53 +229,56 @@ impl Endpoint {
         texts: &[String],
         dimensions: Option<usize>,
     ) -> Result<reqwest::RequestBuilder> {
-        let (url, body) = match self.kind {
-            Kind::OpenAi => (
-                format!("{}/embeddings", self.base_url),
-                openai::embed_body(model, texts, dimensions),
-            ),
-            Kind::Azure => (
-                format!(
-                    "{}/openai/deployments/{model}/embeddings?api-version={}",
-                    self.base_url,
-                    self.api_version.as_deref().unwrap_or_default()
-                ),
-                openai::embed_body(model, texts, dimensions),
-            ),
-            Kind::Voyage => {
-                (format!("{}/embeddings", self.base_url), voyage::embed_body(model, texts))
+        let base = &self.base_url;
+        Ok(match self.kind {
+            Kind::OpenAi => self
+                .post(http, &format!("{base}/embeddings"))
+                .json(&openai::embed_body(model, texts, dimensions)),
+            Kind::Azure => {
+                let version = self.api_version.as_deref().unwrap_or_default();
+                let url =
+                    format!("{base}/openai/deployments/{model}/embeddings?api-version={version}");
+                self.post(http, &url).json(&openai::embed_body(model, texts, dimensions))
             }
+            Kind::Voyage => self
+                .post(http, &format!("{base}/embeddings"))
+                .json(&voyage::embed_body(model, texts)),
             Kind::Cohere => {
-                (format!("{}/v2/embed", self.base_url), cohere::embed_body(model, texts))
+                self.post(http, &format!("{base}/v2/embed")).json(&cohere::embed_body(model, texts))
             }
-            Kind::Gemini => (
-                format!("{}/v1beta/models/{model}:batchEmbedContents", self.base_url),
-                gemini::embed_body(model, texts, dimensions),
-            ),
+            Kind::Gemini => {
+                let path = format!("models/{model}");
+                let url = format!("{base}/v1beta/{path}:batchEmbedContents");
+                self.post(http, &url).json(&gemini::embed_body(&path, texts, dimensions))
+            }
             Kind::Anthropic | Kind::Local => {
                 return Err(Error::Unsupported {
                     provider: self.name.clone(),
                     operation: "embeddings",
                 });
             }
-        };
-        Ok(self.post(http, &url).json(&body))
+        })
     }
 
-    /// Reads the vectors (in input order) and the token count of an embedding reply.
-    pub(crate) fn parse_embed(
-        &self,
-        body: &Value,
-        expected: usize,
-    ) -> Result<(Vec<Vec<f32>>, u64)> {
+    /// Reads the vectors (in input order) and the token count of an embedding
+    /// reply, straight from its bytes into `f32` vectors.
+    pub(crate) fn parse_embed(&self, body: &[u8], expected: usize) -> Result<(Vec<Vec<f32>>, u64)> {
         let parsed = match self.kind {
-            Kind::OpenAi | Kind::Azure | Kind::Voyage => openai::parse_embed(body),
-            Kind::Cohere => cohere::parse_embed(body),
+            Kind::OpenAi | Kind::Azure | Kind::Voyage => openai::parse_embed(body).map(Some),
+            Kind::Cohere => cohere::parse_embed(body).map(Some),
             Kind::Gemini => gemini::parse_embed(body),
-            Kind::Anthropic | Kind::Local => None,
+            Kind::Anthropic | Kind::Local => Ok(None),
         };
-        let (vectors, tokens) =
-            parsed.ok_or_else(|| self.decode("no vectors in the embedding response"))?;
+        let (vectors, tokens) = match parsed {
+            Ok(Some(found)) => found,
+            Ok(None) => return Err(self.decode("no vectors in the embedding response")),
+            Err(e) if e.is_syntax() || e.is_eof() => {
+                return Err(self.decode(&format!("body is not JSON: {e}")));
+            }
+            Err(e) => {
+                return Err(self.decode(&format!("no vectors in the embedding response: {e}")));
+            }
+        };
         if vectors.len() != expected {
             return Err(self.decode(&format!("{} vectors for {expected} texts", vectors.len())));
         }
@@ -355,9 +359,4 @@ pub(crate) struct StreamEvent {
 /// A token count at `pointer`, if present.
 pub(crate) fn count(v: &Value, pointer: &str) -> Option<u64> {
     v.pointer(pointer).and_then(Value::as_u64)
-}
-
-/// A JSON array of numbers as a vector.
-pub(crate) fn floats(v: &Value) -> Option<Vec<f32>> {
-    v.as_array()?.iter().map(|x| x.as_f64().map(|f| f as f32)).collect()
 }

@@ -363,6 +363,9 @@ impl LlmService {
             .embed_batch_limit()
             .min(self.inner.embed_batch_size.unwrap_or(usize::MAX))
             .max(1);
+        if texts.len() <= limit {
+            return self.embed_batch(&endpoint, model.model(), label, texts).await;
+        }
         let pending: Vec<_> = texts
             .chunks(limit)
             .map(|batch| self.embed_batch(&endpoint, model.model(), label, batch))
@@ -396,7 +399,7 @@ impl LlmService {
             .run(&retries, || {
                 let built = endpoint.embed_request(&self.inner.http, model, batch, dims);
                 async move {
-                    let body = http::send_json(&endpoint.name, built?).await?;
+                    let body = http::send_bytes(&endpoint.name, built?).await?;
                     endpoint.parse_embed(&body, batch.len())
                 }
             })

@@ -112,7 +112,11 @@ impl UsageTracker {
             "llm call finished"
         );
         let Ok(mut models) = self.models.lock() else { return };
-        let entry = models.entry(model.to_owned()).or_default();
+        // Look up before inserting: the model's name is copied once, not per call.
+        if !models.contains_key(model) {
+            models.insert(model.to_owned(), ModelUsage::default());
+        }
+        let Some(entry) = models.get_mut(model) else { return };
         entry.add(&ModelUsage {
             requests: 1,
             errors: u64::from(!call.ok),

@@ -16,6 +16,8 @@
 //! test gets a fresh database name, so tests never see each other's data.
 
 mod backend;
+#[cfg(any(feature = "llm-mocks", feature = "oauth-mock"))]
+mod loopback;
 #[cfg(feature = "llm-mocks")]
 pub mod mock_llm;
 #[cfg(feature = "oauth-mock")]

@@ -19,7 +19,6 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::HeaderValue;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 
 /// The account the mock provider signs in.
@@ -76,16 +75,13 @@ struct Shared {
 pub struct MockOAuth {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _stop: crate::loopback::Stop,
 }
 
 impl MockOAuth {
     /// Starts a provider for client `client_id`, which must authenticate
     /// with `client_secret` when one is given.
     pub fn start(client_id: &str, client_secret: Option<&str>) -> std::io::Result<Self> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             client_id: client_id.to_owned(),
             client_secret: client_secret.map(str::to_owned),
@@ -95,16 +91,8 @@ impl MockOAuth {
             token_requests: Mutex::default(),
             counter: Mutex::new(0),
         });
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let runtime =
-            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
-        let state = Arc::clone(&shared);
-        std::thread::Builder::new().name(format!("mock-oauth-{}", addr.port())).spawn(
-            move || {
-                runtime.block_on(serve(listener, state, stopped));
-            },
-        )?;
-        Ok(Self { addr, shared, stop: Some(stop) })
+        let (addr, stop) = crate::loopback::spawn("mock-oauth", 1, Arc::clone(&shared), handle)?;
+        Ok(Self { addr, shared, _stop: stop })
     }
 
     /// Base URL, e.g. `http://127.0.0.1:41234`.
@@ -137,37 +125,6 @@ impl MockOAuth {
     /// The token requests received so far.
     pub fn token_requests(&self) -> Vec<TokenRequest> {
         self.shared.token_requests.lock().map(|r| r.clone()).unwrap_or_default()
-    }
-}
-
-impl Drop for MockOAuth {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-async fn serve(
-    listener: std::net::TcpListener,
-    shared: Arc<Shared>,
-    mut stopped: tokio::sync::oneshot::Receiver<()>,
-) {
-    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = &mut stopped => return,
-        };
-        let Ok((stream, _)) = accepted else { continue };
-        let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            let service =
-                hyper::service::service_fn(move |request| handle(Arc::clone(&shared), request));
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
     }
 }
 

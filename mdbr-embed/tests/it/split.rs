@@ -157,3 +157,56 @@ fn overlap_must_be_smaller_than_the_chunk() {
     assert!(matches!(err, mdbr_embed::Error::Config(_)));
     assert!(EmbeddingService::new(0, "gpt-4").is_err());
 }
+
+/// A document long enough to be split in several blocks (see `blocks.rs`).
+fn long_document() -> String {
+    let mut doc = String::new();
+    let mut n = 0u64;
+    while doc.len() < 600_000 {
+        n += 1;
+        match n % 7 {
+            0 => doc.push_str(&format!("## Section {n}\n\n")),
+            1 => doc.push_str("```rust\nfn f(x: u32) -> u32 {\n\n    x * 2\n}\n```\n\n"),
+            2 => doc.push_str("| a | b |\n|---|---|\n| 1 | 2 |\n\n"),
+            3 => doc.push_str(&"長い日本語の文章が続きます。".repeat((n % 13) as usize + 1)),
+            _ => {
+                for s in 0..(n % 9 + 1) {
+                    doc.push_str(&format!(
+                        "Sentence {s} of paragraph {n} talks about chunking and tokens. "
+                    ));
+                }
+                doc.push_str("\n\n");
+            }
+        }
+    }
+    doc
+}
+
+#[test]
+fn long_documents_fit_the_budget_and_cover_the_text_in_order() {
+    let text = long_document();
+    for (budget, model) in [(60, "gpt-4"), (500, "gpt-4o")] {
+        let service = EmbeddingService::new(budget, model).unwrap();
+        for format in [TextFormat::Markdown, TextFormat::Plain] {
+            let chunks = service.split_as(&text, format);
+            check_chunks(&service, &text, &chunks).unwrap();
+            check_no_loss(&text, &chunks).unwrap();
+            let mut end = 0;
+            for c in &chunks {
+                assert!(c.byte_range.start >= end, "chunks overlap");
+                assert!(text[end..c.byte_range.start].trim().is_empty());
+                end = c.byte_range.end;
+            }
+            // Blocks cost almost nothing in chunk count: chunks stay well filled.
+            let tokens: usize = chunks.iter().map(|c| c.token_count).sum();
+            assert!(
+                tokens as f64 / chunks.len() as f64 > budget as f64 * 0.6,
+                "{budget}: {} chunks for {tokens} tokens",
+                chunks.len()
+            );
+        }
+        let overlapping = service.clone().with_overlap(budget / 5).unwrap().split(&text);
+        check_chunks(&service, &text, &overlapping).unwrap();
+        check_no_loss(&text, &overlapping).unwrap();
+    }
+}

@@ -1,9 +1,10 @@
 //! Google Gemini `generateContent` and `batchEmbedContents` wire format.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::message::Role;
-use crate::provider::{ChatRequest, StreamEvent, count, floats};
+use crate::provider::{ChatRequest, StreamEvent, count};
 use crate::response::{FinishReason, TokenUsage};
 
 /// Body of `generateContent` / `streamGenerateContent`. A schema sets
@@ -76,29 +77,68 @@ pub(crate) fn stream_event(v: &Value) -> StreamEvent {
 }
 
 /// Body of `batchEmbedContents`.
-pub(crate) fn embed_body(model: &str, texts: &[String], dimensions: Option<usize>) -> Value {
-    let requests: Vec<Value> = texts
+#[derive(Serialize)]
+pub(crate) struct EmbedBody<'a> {
+    requests: Vec<EmbedRequest<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EmbedRequest<'a> {
+    model: &'a str,
+    content: Content<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_dimensionality: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct Content<'a> {
+    parts: [Part<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Part<'a> {
+    text: &'a str,
+}
+
+/// The body of an embedding request; `model_path` is `models/<model>`.
+pub(crate) fn embed_body<'a>(
+    model_path: &'a str,
+    texts: &'a [String],
+    dimensions: Option<usize>,
+) -> EmbedBody<'a> {
+    let requests = texts
         .iter()
-        .map(|t| {
-            let mut r = json!({ "model": format!("models/{model}"), "content": { "parts": [{ "text": t }] } });
-            if let Some(d) = dimensions {
-                r["outputDimensionality"] = json!(d);
-            }
-            r
+        .map(|t| EmbedRequest {
+            model: model_path,
+            content: Content { parts: [Part { text: t }] },
+            output_dimensionality: dimensions,
         })
         .collect();
-    json!({ "requests": requests })
+    EmbedBody { requests }
+}
+
+#[derive(Deserialize)]
+struct EmbedReply {
+    #[serde(default)]
+    embeddings: Option<Vec<Values>>,
+    #[serde(default)]
+    embedding: Option<Values>,
+}
+
+#[derive(Deserialize)]
+struct Values {
+    values: Vec<f32>,
 }
 
 /// Vectors of a `batchEmbedContents` (or single `embedContent`) reply; Gemini reports no token count.
-pub(crate) fn parse_embed(v: &Value) -> Option<(Vec<Vec<f32>>, u64)> {
-    if let Some(list) = v.get("embeddings").and_then(Value::as_array) {
-        let vectors: Option<Vec<Vec<f32>>> =
-            list.iter().map(|e| e.get("values").and_then(floats)).collect();
-        return Some((vectors?, 0));
-    }
-    let one = v.pointer("/embedding/values").and_then(floats)?;
-    Some((vec![one], 0))
+pub(crate) fn parse_embed(body: &[u8]) -> serde_json::Result<Option<(Vec<Vec<f32>>, u64)>> {
+    let reply: EmbedReply = serde_json::from_slice(body)?;
+    Ok(match (reply.embeddings, reply.embedding) {
+        (Some(list), _) => Some((list.into_iter().map(|e| e.values).collect(), 0)),
+        (None, Some(one)) => Some((vec![one.values], 0)),
+        (None, None) => None,
+    })
 }
 
 fn candidate_text(candidate: &Value) -> String {

@@ -1,8 +1,9 @@
 //! OpenAI chat completions and embeddings wire format (also Azure, ollama, vllm).
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::provider::{ChatRequest, StreamEvent, count, floats};
+use crate::provider::{ChatRequest, StreamEvent, count};
 use crate::response::{FinishReason, TokenUsage};
 
 /// Body of `POST /chat/completions`. With a schema: strict `json_schema` mode
@@ -69,25 +70,67 @@ pub(crate) fn stream_event(v: &Value) -> StreamEvent {
 }
 
 /// Body of `POST /embeddings`; `dimensions` is sent to models that accept it.
-pub(crate) fn embed_body(model: &str, texts: &[String], dimensions: Option<usize>) -> Value {
-    let mut body = json!({ "model": model, "input": texts, "encoding_format": "float" });
-    if let (Some(d), true) = (dimensions, model.starts_with("text-embedding-3")) {
-        body["dimensions"] = json!(d);
-    }
-    body
+/// Borrows the texts: they are serialized straight into the request.
+#[derive(Serialize)]
+pub(crate) struct EmbedBody<'a> {
+    model: &'a str,
+    input: &'a [String],
+    encoding_format: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dimensions: Option<usize>,
+}
+
+/// The body of an embedding request for `model`.
+pub(crate) fn embed_body<'a>(
+    model: &'a str,
+    texts: &'a [String],
+    dimensions: Option<usize>,
+) -> EmbedBody<'a> {
+    let dimensions = dimensions.filter(|_| model.starts_with("text-embedding-3"));
+    EmbedBody { model, input: texts, encoding_format: "float", dimensions }
+}
+
+/// An embedding reply (OpenAI and Voyage), read straight into `f32` vectors.
+#[derive(Deserialize)]
+struct EmbedReply {
+    data: Vec<EmbedItem>,
+    #[serde(default)]
+    usage: Option<EmbedUsage>,
+}
+
+#[derive(Deserialize)]
+struct EmbedItem {
+    #[serde(default)]
+    index: Option<u64>,
+    embedding: Vec<f32>,
+}
+
+#[derive(Deserialize)]
+struct EmbedUsage {
+    #[serde(default)]
+    prompt_tokens: Option<u64>,
+    #[serde(default)]
+    total_tokens: Option<u64>,
 }
 
 /// Vectors ordered by `index`, and the token count (OpenAI and Voyage).
-pub(crate) fn parse_embed(v: &Value) -> Option<(Vec<Vec<f32>>, u64)> {
-    let mut items: Vec<(u64, Vec<f32>)> = Vec::new();
-    for (pos, item) in v.get("data")?.as_array()?.iter().enumerate() {
-        let index = item.get("index").and_then(Value::as_u64).unwrap_or(pos as u64);
-        items.push((index, floats(item.get("embedding")?)?));
+pub(crate) fn parse_embed(body: &[u8]) -> serde_json::Result<(Vec<Vec<f32>>, u64)> {
+    let reply: EmbedReply = serde_json::from_slice(body)?;
+    let tokens = reply.usage.and_then(|u| u.prompt_tokens.or(u.total_tokens)).unwrap_or(0);
+    let mut data = reply.data;
+    let in_order =
+        data.iter().enumerate().all(|(pos, item)| item.index.is_none_or(|i| i == pos as u64));
+    if !in_order {
+        let mut keyed: Vec<(u64, usize)> = data
+            .iter()
+            .enumerate()
+            .map(|(pos, item)| (item.index.unwrap_or(pos as u64), pos))
+            .collect();
+        keyed.sort_by_key(|(index, _)| *index);
+        let mut taken: Vec<Option<EmbedItem>> = data.into_iter().map(Some).collect();
+        data = keyed.into_iter().filter_map(|(_, pos)| taken[pos].take()).collect();
     }
-    items.sort_by_key(|(i, _)| *i);
-    let tokens =
-        count(v, "/usage/prompt_tokens").or_else(|| count(v, "/usage/total_tokens")).unwrap_or(0);
-    Some((items.into_iter().map(|(_, e)| e).collect(), tokens))
+    Ok((data.into_iter().map(|item| item.embedding).collect(), tokens))
 }
 
 /// OpenAI's strict mode wants every object closed and every property required
@@ -115,5 +158,36 @@ fn close_objects(v: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(close_objects),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod embed_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn embed_replies_are_read_in_index_order() {
+        let body = br#"{"data":[{"index":1,"embedding":[2.0,2.5]},{"index":0,"embedding":[1,1.5]}],"usage":{"total_tokens":7}}"#;
+        let (vectors, tokens) = parse_embed(body).unwrap();
+        assert_eq!(vectors, vec![vec![1.0, 1.5], vec![2.0, 2.5]]);
+        assert_eq!(tokens, 7);
+        let body = br#"{"data":[{"embedding":[1]},{"embedding":[2]}],"usage":{"prompt_tokens":3,"total_tokens":9}}"#;
+        assert_eq!(parse_embed(body).unwrap(), (vec![vec![1.0], vec![2.0]], 3));
+        assert!(parse_embed(br#"{"object":"list"}"#).is_err());
+    }
+
+    #[test]
+    fn embed_bodies_send_dimensions_only_to_models_that_take_them() {
+        let texts = vec!["a".to_owned()];
+        let with =
+            serde_json::to_value(embed_body("text-embedding-3-small", &texts, Some(64))).unwrap();
+        assert_eq!(with["dimensions"], 64);
+        assert_eq!(with["input"][0], "a");
+        assert_eq!(with["encoding_format"], "float");
+        let without =
+            serde_json::to_value(embed_body("text-embedding-ada-002", &texts, Some(64))).unwrap();
+        assert!(without.get("dimensions").is_none());
     }
 }

@@ -1,8 +1,15 @@
 //! Voyage AI embeddings wire format (replies are read like OpenAI's).
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 /// Body of `POST /v1/embeddings`.
-pub(crate) fn embed_body(model: &str, texts: &[String]) -> Value {
-    json!({ "model": model, "input": texts })
+#[derive(Serialize)]
+pub(crate) struct EmbedBody<'a> {
+    model: &'a str,
+    input: &'a [String],
+}
+
+/// The body of an embedding request for `model`.
+pub(crate) fn embed_body<'a>(model: &'a str, texts: &'a [String]) -> EmbedBody<'a> {
+    EmbedBody { model, input: texts }
 }

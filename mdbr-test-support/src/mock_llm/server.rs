@@ -8,7 +8,6 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
 use crate::mock_llm::defaults::default_reply;
@@ -20,7 +19,7 @@ use crate::mock_llm::request::RecordedRequest;
 pub struct MockProvider {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _stop: crate::loopback::Stop,
 }
 
 #[derive(Debug)]
@@ -38,18 +37,9 @@ impl MockProvider {
 
     /// Starts a server whose default embeddings have `dims` dimensions.
     pub fn with_dims(dims: usize) -> std::io::Result<Self> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared { queue: Mutex::default(), requests: Mutex::default(), dims });
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let runtime =
-            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-        let state = Arc::clone(&shared);
-        std::thread::Builder::new().name(format!("mock-llm-{}", addr.port())).spawn(move || {
-            runtime.block_on(serve(listener, state, stopped));
-        })?;
-        Ok(Self { addr, shared, stop: Some(stop) })
+        let (addr, stop) = crate::loopback::spawn("mock-llm", 2, Arc::clone(&shared), handle)?;
+        Ok(Self { addr, shared, _stop: stop })
     }
 
     /// Base URL, e.g. `http://127.0.0.1:41234`.
@@ -73,38 +63,6 @@ impl MockProvider {
     /// Number of requests received so far.
     pub fn request_count(&self) -> usize {
         self.shared.requests.lock().map(|r| r.len()).unwrap_or_default()
-    }
-}
-
-impl Drop for MockProvider {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-/// Accepts connections until `stopped` fires; each connection is served on its own task.
-async fn serve(
-    listener: std::net::TcpListener,
-    shared: Arc<Shared>,
-    mut stopped: tokio::sync::oneshot::Receiver<()>,
-) {
-    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = &mut stopped => return,
-        };
-        let Ok((stream, _)) = accepted else { continue };
-        let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            let service =
-                hyper::service::service_fn(move |request| handle(Arc::clone(&shared), request));
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
     }
 }
 
