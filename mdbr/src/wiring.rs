@@ -35,8 +35,10 @@ impl RuntimeEngine {
             .clone()
             .map_err(|reason| Error::AuthUnavailable { app: slug.to_owned(), reason })?;
         let auth = AppAuth::new(db, &manifest, config)?;
-        self.inner.auths.write().unwrap_or_else(|e| e.into_inner()).insert(key, auth.clone());
-        Ok(auth)
+        // Two first uses may race: both get the one that was stored first, so
+        // the app has one throttle and one set of OAuth states.
+        let mut auths = self.inner.auths.write().unwrap_or_else(|e| e.into_inner());
+        Ok(auths.entry(key).or_insert(auth).clone())
     }
 
     /// The engine's websocket hub: `broadcast_to_app`, `send_to_user`,
