@@ -74,7 +74,14 @@ async fn main() {
 
     // 3. Observer + metrics overhead on a scoped find by an indexed field.
     let server_uri = engine.uri().to_owned();
-    let client = mdbr::scope::mongodb::Client::with_uri_str(&server_uri).await.unwrap();
+    // The same client set-up as the engine's (app name, pool monitor), so
+    // only the observers differ between the two sides.
+    let mut options =
+        mdbr::scope::mongodb::options::ClientOptions::parse(&server_uri).await.unwrap();
+    options.app_name = Some("mdbr".to_owned());
+    let pool = mdbr::obs::PoolMonitor::new();
+    options.cmap_event_handler = Some(pool.event_handler());
+    let client = mdbr::scope::mongodb::Client::with_options(options).unwrap();
     let bare = Scope::new(client.database("bench"));
     bare.register(AppEntry::new("one0".parse().unwrap())).await.unwrap();
     let observed = engine.scoped_db("one0").unwrap().collection::<Document>("items").unwrap();
