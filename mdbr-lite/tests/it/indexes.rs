@@ -21,6 +21,24 @@ fn winning(explain: &Document) -> Document {
     plan
 }
 
+/// The `_id`s (ascending) that `filter` selects as the planner runs it, and
+/// with a forced collection scan: the two must always agree.
+async fn ids_via_planner_and_scan(
+    c: &mongodb::Collection<Document>,
+    filter: &Document,
+) -> (Vec<i32>, Vec<i32>) {
+    let ids = |docs: Vec<Document>| docs.iter().map(|d| d.get_i32("_id").unwrap()).collect();
+    let planned = ids(all(c.find(filter.clone()).sort(doc! { "_id": 1 }).await.unwrap()).await);
+    let scanned = ids(all(c
+        .find(filter.clone())
+        .sort(doc! { "_id": 1 })
+        .hint(mongodb::options::Hint::Keys(doc! { "$natural": 1 }))
+        .await
+        .unwrap())
+    .await);
+    (planned, scanned)
+}
+
 #[tokio::test]
 async fn create_list_and_drop_indexes() {
     let ctx = Ctx::new().await;
@@ -251,17 +269,7 @@ async fn planner_uses_indexes_and_explain_says_so() {
         filters.push(doc! { "tags": { "$gt": 5, "$lt": 101 } });
     }
     for f in filters {
-        let ids = |docs: Vec<Document>| {
-            docs.iter().map(|d| d.get_i32("_id").unwrap()).collect::<Vec<_>>()
-        };
-        let via_index = ids(all(c.find(f.clone()).sort(doc! { "_id": 1 }).await.unwrap()).await);
-        let scan = ids(all(c
-            .find(f.clone())
-            .sort(doc! { "_id": 1 })
-            .hint(mongodb::options::Hint::Keys(doc! { "$natural": 1 }))
-            .await
-            .unwrap())
-        .await);
+        let (via_index, scan) = ids_via_planner_and_scan(&c, &f).await;
         assert_eq!(via_index, scan, "filter {f}");
         assert!(!scan.is_empty());
     }
@@ -364,17 +372,7 @@ async fn compound_index_equality_prefix() {
         doc! { "app": "a2", "email": "u7", "n": 7 },
         doc! { "app": "a0", "email": { "$gt": "u4" } },
     ] {
-        let ids = |docs: Vec<Document>| {
-            docs.iter().map(|d| d.get_i32("_id").unwrap()).collect::<Vec<_>>()
-        };
-        let via_index = ids(all(c.find(f.clone()).sort(doc! { "_id": 1 }).await.unwrap()).await);
-        let scan = ids(all(c
-            .find(f.clone())
-            .sort(doc! { "_id": 1 })
-            .hint(mongodb::options::Hint::Keys(doc! { "$natural": 1 }))
-            .await
-            .unwrap())
-        .await);
+        let (via_index, scan) = ids_via_planner_and_scan(&c, &f).await;
         assert_eq!(via_index, scan, "filter {f}");
     }
     // the unique compound key holds
@@ -441,17 +439,7 @@ async fn index_scans_agree_with_collection_scans_on_mixed_types() {
         vec![],
     ];
     for (f, want) in filters.into_iter().zip(expected) {
-        let ids = |docs: Vec<Document>| {
-            docs.iter().map(|d| d.get_i32("_id").unwrap()).collect::<Vec<_>>()
-        };
-        let via_index = ids(all(c.find(f.clone()).sort(doc! { "_id": 1 }).await.unwrap()).await);
-        let scan = ids(all(c
-            .find(f.clone())
-            .sort(doc! { "_id": 1 })
-            .hint(mongodb::options::Hint::Keys(doc! { "$natural": 1 }))
-            .await
-            .unwrap())
-        .await);
+        let (via_index, scan) = ids_via_planner_and_scan(&c, &f).await;
         assert_eq!(via_index, want, "index, filter {f}");
         assert_eq!(scan, want, "scan, filter {f}");
     }
@@ -519,17 +507,7 @@ async fn compound_index_serves_an_equality_then_a_range() {
         doc! { "t": "z", "g": { "$lt": 5 } },
     ];
     for f in filters {
-        let ids = |docs: Vec<Document>| {
-            docs.iter().map(|d| d.get_i32("_id").unwrap()).collect::<Vec<_>>()
-        };
-        let via_index = ids(all(c.find(f.clone()).sort(doc! { "_id": 1 }).await.unwrap()).await);
-        let scan = ids(all(c
-            .find(f.clone())
-            .sort(doc! { "_id": 1 })
-            .hint(mongodb::options::Hint::Keys(doc! { "$natural": 1 }))
-            .await
-            .unwrap())
-        .await);
+        let (via_index, scan) = ids_via_planner_and_scan(&c, &f).await;
         assert_eq!(via_index, scan, "filter {f}");
     }
     if ctx.is_lite() {
