@@ -1,7 +1,10 @@
 //! AutoIndexManager: indexes built from the queries apps actually run.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex};
+
+use foldhash::fast::FixedState;
 
 use bson::{Bson, Document};
 use mdbr_core::{AppSlug, AutoIndexes};
@@ -24,7 +27,7 @@ pub struct Candidate {
 impl Candidate {
     /// The candidate of one executed operation, or `None` when nothing in
     /// it can use an index (or only `_id`, which always has one).
-    pub fn of(event: &OperationEvent) -> Option<Self> {
+    pub fn of(event: &OperationEvent<'_>) -> Option<Self> {
         let mut equality = Vec::new();
         let mut range = Vec::new();
         for (field, predicate) in &event.shape.fields {
@@ -107,12 +110,42 @@ pub fn auto_index_name(keys: &[(String, i32)]) -> String {
     name
 }
 
+/// Query shapes seen on one physical collection.
+#[derive(Debug, Default)]
+struct Shapes {
+    /// Shape signature (fields, predicates and sort as written) → the slot
+    /// of its candidate in `candidates`, or `None` when it has nothing to
+    /// index. Different spellings of one candidate share its slot.
+    by_signature: HashMap<u64, Option<usize>, FixedState>,
+    /// Each distinct candidate with its use count.
+    candidates: Vec<Counted>,
+}
+
+#[derive(Debug)]
+struct Counted {
+    candidate: Candidate,
+    uses: u32,
+    /// Already handled: built, found served, or refused by the cap.
+    handled: bool,
+}
+
 #[derive(Debug, Default)]
 struct State {
-    /// Uses per physical collection and candidate.
-    counts: HashMap<String, BTreeMap<Candidate, u32>>,
-    /// Candidates already handled (built, found served, or refused by the cap).
-    handled: HashSet<(String, Candidate)>,
+    /// Shapes per physical collection.
+    collections: HashMap<String, Shapes, FixedState>,
+}
+
+/// A hash of what [`Candidate::of`] reads from an event, computed without
+/// allocating: repeated shapes find their count with one map lookup.
+fn signature(event: &OperationEvent<'_>) -> u64 {
+    let mut h = FixedState::default().build_hasher();
+    for (field, predicate) in &event.shape.fields {
+        field.hash(&mut h);
+        predicate.hash(&mut h);
+    }
+    0xffu8.hash(&mut h);
+    event.sort.hash(&mut h);
+    h.finish()
 }
 
 /// Counts query shapes per physical collection across the whole engine and
@@ -122,7 +155,7 @@ struct State {
 #[derive(Clone, Debug)]
 pub struct AutoIndexManager {
     scope: Scope,
-    configs: Arc<Mutex<HashMap<AppSlug, AutoIndexes>>>,
+    configs: Arc<Mutex<HashMap<AppSlug, AutoIndexes, FixedState>>>,
     state: Arc<Mutex<State>>,
 }
 
@@ -147,10 +180,10 @@ impl AutoIndexManager {
         let prefix = app.prefix();
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = Vec::new();
-        for (physical, candidates) in &state.counts {
+        for (physical, shapes) in &state.collections {
             if let Some(logical) = physical.strip_prefix(&prefix) {
-                for (candidate, n) in candidates {
-                    out.push((logical.to_owned(), candidate.clone(), *n));
+                for c in &shapes.candidates {
+                    out.push((logical.to_owned(), c.candidate.clone(), c.uses));
                 }
             }
         }
@@ -196,7 +229,7 @@ impl AutoIndexManager {
 }
 
 impl QueryObserver for AutoIndexManager {
-    fn on_operation(&self, event: &OperationEvent) {
+    fn on_operation(&self, event: &OperationEvent<'_>) {
         let filtering = matches!(
             event.operation,
             Operation::Find
@@ -213,33 +246,50 @@ impl QueryObserver for AutoIndexManager {
                 | Operation::FindOneAndDelete
                 | Operation::Aggregate
         );
-        if !filtering || event.outcome != Outcome::Success {
+        if !filtering || *event.outcome != Outcome::Success {
             return;
         }
-        let config = self.config(&event.app);
-        let Some(candidate) = Candidate::of(event) else { return };
+        let config = self.config(event.app);
+        let signature = signature(event);
         // Shapes are counted even when automatic builds are off, so
         // `mdbr index suggest` can still show them.
         let trigger = {
             let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            // Look up before inserting: the common case allocates nothing.
-            let n = match state.counts.get_mut(&event.physical).and_then(|c| c.get_mut(&candidate))
-            {
-                Some(n) => n,
-                None => state
-                    .counts
-                    .entry(event.physical.clone())
-                    .or_default()
-                    .entry(candidate.clone())
-                    .or_insert(0),
+            // Look up before inserting: a repeated shape allocates nothing.
+            let shapes = match state.collections.get_mut(event.physical) {
+                Some(shapes) => shapes,
+                None => state.collections.entry(event.physical.to_owned()).or_default(),
             };
-            *n += 1;
-            let reached = config.enabled && *n >= config.threshold;
-            reached && state.handled.insert((event.physical.clone(), candidate.clone()))
+            let slot = match shapes.by_signature.get(&signature) {
+                Some(slot) => *slot,
+                None => {
+                    let slot = Candidate::of(event).map(|candidate| {
+                        match shapes.candidates.iter().position(|c| c.candidate == candidate) {
+                            Some(i) => i,
+                            None => {
+                                shapes.candidates.push(Counted {
+                                    candidate,
+                                    uses: 0,
+                                    handled: false,
+                                });
+                                shapes.candidates.len() - 1
+                            }
+                        }
+                    });
+                    shapes.by_signature.insert(signature, slot);
+                    slot
+                }
+            };
+            let Some(counted) = slot.and_then(|i| shapes.candidates.get_mut(i)) else { return };
+            counted.uses += 1;
+            if config.enabled && counted.uses >= config.threshold && !counted.handled {
+                counted.handled = true;
+                Some(counted.candidate.clone())
+            } else {
+                None
+            }
         };
-        if !trigger {
-            return;
-        }
+        let Some(candidate) = trigger else { return };
         let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
         let me = self.clone();
         handle.spawn(me.build(

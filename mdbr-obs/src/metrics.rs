@@ -1,13 +1,17 @@
 //! OpenTelemetry metrics under the `mdbr_` prefix, exported as Prometheus text.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
+use foldhash::fast::FixedState;
 use opentelemetry::KeyValue;
-use opentelemetry::metrics::{Counter, Histogram, MeterProvider};
+use opentelemetry::metrics::{Counter, Histogram, MeterProvider, ObservableCounter};
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use prometheus::{Encoder, TextEncoder};
 
-use mdbr_scope::{OperationEvent, Outcome, QueryObserver};
+use mdbr_scope::{Operation, OperationEvent, Outcome, QueryObserver};
 
 use crate::error::{Error, Result};
 
@@ -25,7 +29,10 @@ const DURATION_BUCKETS: &[f64] = &[
 pub struct Metrics {
     registry: prometheus::Registry,
     provider: SdkMeterProvider,
-    db_operations: Counter<u64>,
+    /// Per-collection operation counts and attribute sets, read by the
+    /// `mdbr_db_operations` callback at collection time.
+    series: Arc<SeriesMap>,
+    _db_operations: ObservableCounter<u64>,
     db_duration: Histogram<f64>,
     app_operations: Counter<u64>,
     app_duration: Histogram<f64>,
@@ -79,13 +86,19 @@ impl Metrics {
                 .with_boundaries(DURATION_BUCKETS.to_vec())
                 .build()
         };
+        let series = Arc::new(SeriesMap::default());
+        let observed = series.clone();
         Ok(Self {
-            db_operations: meter
-                .u64_counter("mdbr_db_operations")
+            _db_operations: meter
+                .u64_observable_counter("mdbr_db_operations")
                 .with_description(
                     "Scoped database operations by app, collection, operation and outcome",
                 )
+                .with_callback(move |observer| {
+                    observed.each(|s| observer.observe(s.count(), &s.attrs))
+                })
                 .build(),
+            series,
             db_duration: seconds(
                 "mdbr_db_operation_duration",
                 "Duration of scoped database operations",
@@ -165,17 +178,76 @@ impl Metrics {
 }
 
 impl QueryObserver for Metrics {
-    fn on_operation(&self, event: &OperationEvent) {
-        let attrs = [
-            KeyValue::new("app", event.app.to_string()),
-            KeyValue::new("collection", event.collection.to_string()),
-            KeyValue::new("operation", event.operation.as_str()),
-            KeyValue::new(
-                "outcome",
-                if matches!(event.outcome, Outcome::Success) { "success" } else { "failure" },
-            ),
-        ];
-        self.db_operations.add(1, &attrs);
-        self.db_duration.record(event.duration.as_secs_f64(), &attrs);
+    fn on_operation(&self, event: &OperationEvent<'_>) {
+        // The attribute set of each (collection, operation, outcome) is built
+        // once; the count is an atomic, and the histogram gets the cached set.
+        self.series.with(event, |series| {
+            series.count.fetch_add(1, Ordering::Relaxed);
+            self.db_duration.record(event.duration.as_secs_f64(), &series.attrs);
+        });
+    }
+}
+
+/// One (app, collection, operation, outcome) series of scoped operations.
+#[derive(Debug)]
+struct Series {
+    attrs: [KeyValue; 4],
+    count: AtomicU64,
+}
+
+impl Series {
+    fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+}
+
+/// The series of one physical collection, one slot per operation and outcome.
+#[derive(Debug)]
+struct CollectionSeries(Box<[OnceLock<Box<Series>>]>);
+
+/// Series by physical collection name.
+#[derive(Debug, Default)]
+struct SeriesMap(RwLock<HashMap<String, CollectionSeries, FixedState>>);
+
+impl SeriesMap {
+    /// Runs `f` on the event's series, creating it on first use.
+    fn with(&self, event: &OperationEvent<'_>, f: impl FnOnce(&Series)) {
+        let success = matches!(event.outcome, Outcome::Success);
+        let slot = event.operation.index() * 2 + usize::from(!success);
+        let init = || {
+            Box::new(Series {
+                attrs: [
+                    KeyValue::new("app", event.app.to_string()),
+                    KeyValue::new("collection", event.collection.to_string()),
+                    KeyValue::new("operation", event.operation.as_str()),
+                    KeyValue::new("outcome", if success { "success" } else { "failure" }),
+                ],
+                count: AtomicU64::new(0),
+            })
+        };
+        {
+            let map = self.0.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(slots) = map.get(event.physical)
+                && let Some(cell) = slots.0.get(slot)
+            {
+                f(cell.get_or_init(init));
+                return;
+            }
+        }
+        let mut map = self.0.write().unwrap_or_else(|e| e.into_inner());
+        let slots = map.entry(event.physical.to_owned()).or_insert_with(|| {
+            CollectionSeries((0..Operation::COUNT * 2).map(|_| OnceLock::new()).collect())
+        });
+        if let Some(cell) = slots.0.get(slot) {
+            f(cell.get_or_init(init));
+        }
+    }
+
+    /// Calls `f` on every series used so far.
+    fn each(&self, mut f: impl FnMut(&Series)) {
+        let map = self.0.read().unwrap_or_else(|e| e.into_inner());
+        for slots in map.values() {
+            slots.0.iter().filter_map(OnceLock::get).for_each(|s| f(s));
+        }
     }
 }

@@ -125,18 +125,19 @@ impl Probe<'_> {
         let start = Instant::now();
         let result = fut.instrument(span).await;
         if let Some((shape, sort)) = shape {
+            let outcome = match &result {
+                Ok(_) => Outcome::Success,
+                Err(e) => Outcome::Failure(e.to_string()),
+            };
             let event = OperationEvent {
-                app: inner.rules.owner().clone(),
-                collection: inner.name.clone(),
-                physical: inner.physical.clone(),
+                app: inner.rules.owner(),
+                collection: &inner.name,
+                physical: &inner.physical,
                 operation: op,
-                shape,
-                sort,
+                shape: &shape,
+                sort: &sort,
                 duration: start.elapsed(),
-                outcome: match &result {
-                    Ok(_) => Outcome::Success,
-                    Err(e) => Outcome::Failure(e.to_string()),
-                },
+                outcome: &outcome,
             };
             for observer in observers.iter() {
                 observer.on_operation(&event);

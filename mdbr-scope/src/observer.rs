@@ -43,6 +43,15 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// How many operations there are: [`Operation::index`] is below this.
+    pub const COUNT: usize = Self::DropSearchIndex as usize + 1;
+
+    /// A dense number in `0..Operation::COUNT`, for tables indexed by
+    /// operation (e.g. per-operation counters).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// The operation's name as used in logs and metrics (`find_one`, …).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -164,26 +173,27 @@ pub enum Outcome {
     Failure(String),
 }
 
-/// One executed scoped operation.
-#[derive(Clone, Debug)]
+/// One executed scoped operation, as observers see it: borrowed from the
+/// operation, so reporting it allocates nothing. Clone what you keep.
+#[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
-pub struct OperationEvent {
+pub struct OperationEvent<'a> {
     /// The app whose namespace was addressed.
-    pub app: AppSlug,
+    pub app: &'a AppSlug,
     /// The logical collection.
-    pub collection: CollectionName,
+    pub collection: &'a CollectionName,
     /// The physical collection the operation ran on.
-    pub physical: String,
+    pub physical: &'a str,
     /// Which operation.
     pub operation: Operation,
     /// The shape of the app's own filter (before scoping).
-    pub shape: QueryShape,
+    pub shape: &'a QueryShape,
     /// The sort, if one was given: `(field, direction)`.
-    pub sort: Vec<(String, i32)>,
+    pub sort: &'a [(String, i32)],
     /// Wall time of the operation, as seen by the client.
     pub duration: Duration,
     /// Success or the failure's text.
-    pub outcome: Outcome,
+    pub outcome: &'a Outcome,
 }
 
 /// Receives every executed scoped operation.
@@ -193,7 +203,7 @@ pub struct OperationEvent {
 /// push to a channel, or spawn heavier work (an index build) elsewhere.
 pub trait QueryObserver: Send + Sync + fmt::Debug {
     /// Called once per executed operation.
-    fn on_operation(&self, event: &OperationEvent);
+    fn on_operation(&self, event: &OperationEvent<'_>);
 }
 
 /// Turns a sort document into `(field, direction)` pairs; non-numeric

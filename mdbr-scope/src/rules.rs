@@ -134,7 +134,7 @@ impl ScopeRules {
     /// The filter sent for a read: the user's filter and the app filter.
     pub fn restrict_read(&self, user: Document) -> Result<Document> {
         filter::check_filter(&user)?;
-        Ok(filter::combine(self.read_filter(), user))
+        Ok(filter::combine(self.read_condition(), user))
     }
 
     /// The filter sent for a write: the user's filter and `{app_id: owner}`
@@ -142,7 +142,7 @@ impl ScopeRules {
     pub fn restrict_write(&self, user: Document) -> Result<Document> {
         self.ensure_writable("write")?;
         filter::check_filter(&user)?;
-        Ok(filter::combine(self.write_filter(), user))
+        Ok(filter::combine(Bson::from(self.owner.as_str()), user))
     }
 
     /// Checks that a value holding expressions or options (projection,

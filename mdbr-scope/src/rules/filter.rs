@@ -3,7 +3,7 @@
 use bson::{Bson, Document};
 
 use crate::error::{Error, Result};
-use crate::rules::{FORBIDDEN_OPERATORS, MAX_DEPTH};
+use crate::rules::{APP_ID, FORBIDDEN_OPERATORS, MAX_DEPTH};
 
 /// The user's filter with the app filter added as a top-level equality:
 /// `{...user, app_id: …}`, or `{app_id: …, $and: [user]}` when the user's
@@ -11,18 +11,15 @@ use crate::rules::{FORBIDDEN_OPERATORS, MAX_DEPTH};
 /// user's fields at the top level lets every planner use the indexes it would
 /// use for the bare filter (`_id` included), and keeps `app_id` a top-level
 /// equality that an upsert seeds into the new document.
-pub(crate) fn combine(scope: Document, user: Document) -> Document {
-    if user.is_empty() {
-        return scope;
-    }
-    if scope.keys().any(|k| user.contains_key(k)) {
-        let mut out = scope;
+pub(crate) fn combine(condition: Bson, mut user: Document) -> Document {
+    if user.contains_key(APP_ID) {
+        let mut out = Document::new();
+        out.insert(APP_ID, condition);
         out.insert("$and", vec![Bson::Document(user)]);
         return out;
     }
-    let mut out = user;
-    out.extend(scope);
-    out
+    user.insert(APP_ID, condition);
+    user
 }
 
 /// Checks a query filter: no forbidden operator anywhere, no excessive nesting.
@@ -40,7 +37,7 @@ fn walk_doc(doc: &Document, what: &str, depth: usize) -> Result<()> {
         return Err(Error::invalid(format!("{what} is nested deeper than {MAX_DEPTH} levels")));
     }
     for (key, value) in doc {
-        if FORBIDDEN_OPERATORS.contains(&key.as_str()) {
+        if key.starts_with('$') && FORBIDDEN_OPERATORS.contains(&key.as_str()) {
             return Err(Error::violation(format!("`{key}` is not allowed (found in {what})")));
         }
         walk_value(value, what, depth + 1)?;

@@ -178,7 +178,7 @@ impl ScopeRules {
                     match user {
                         Some(m) => {
                             stages.next();
-                            out.push(doc! { "$match": combine(self.read_filter(), m) });
+                            out.push(doc! { "$match": combine(self.read_condition(), m) });
                         }
                         None => out.push(doc! { "$match": self.read_filter() }),
                     }
@@ -230,7 +230,7 @@ impl ScopeRules {
                     None => self.read_filter(),
                     Some(Bson::Document(q)) => {
                         check_filter(q)?;
-                        combine(self.read_filter(), q.clone())
+                        combine(self.read_condition(), q.clone())
                     }
                     Some(_) => return Err(Error::invalid("`$geoNear.query` must be a document")),
                 };
@@ -498,7 +498,7 @@ impl ScopeRules {
         spec.insert("from", self.resolve(&from)?);
         let restrict = match spec.get("restrictSearchWithMatch") {
             None => self.read_filter(),
-            Some(Bson::Document(m)) => combine(self.read_filter(), m.clone()),
+            Some(Bson::Document(m)) => combine(self.read_condition(), m.clone()),
             Some(_) => {
                 return Err(Error::invalid(
                     "`$graphLookup.restrictSearchWithMatch` must be a document",

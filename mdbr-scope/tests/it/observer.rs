@@ -3,16 +3,34 @@
 use std::sync::{Arc, Mutex};
 
 use mdbr_scope::bson::{Document, doc};
-use mdbr_scope::{Operation, OperationEvent, Outcome, Predicate, QueryObserver};
+use mdbr_scope::{Operation, OperationEvent, Outcome, Predicate, QueryObserver, QueryShape};
 
 use crate::common::env;
 
+/// What the recorder keeps of an event (events borrow from the operation).
+#[derive(Clone, Debug)]
+struct Seen {
+    app: String,
+    physical: String,
+    operation: Operation,
+    shape: QueryShape,
+    sort: Vec<(String, i32)>,
+    outcome: Outcome,
+}
+
 #[derive(Debug, Default)]
-struct Recorder(Mutex<Vec<OperationEvent>>);
+struct Recorder(Mutex<Vec<Seen>>);
 
 impl QueryObserver for Recorder {
-    fn on_operation(&self, event: &OperationEvent) {
-        self.0.lock().unwrap().push(event.clone());
+    fn on_operation(&self, event: &OperationEvent<'_>) {
+        self.0.lock().unwrap().push(Seen {
+            app: event.app.to_string(),
+            physical: event.physical.to_owned(),
+            operation: event.operation,
+            shape: event.shape.clone(),
+            sort: event.sort.to_vec(),
+            outcome: event.outcome.clone(),
+        });
     }
 }
 
@@ -33,7 +51,7 @@ async fn observer_sees_every_operation_with_its_shape() {
     assert_eq!(events[0].operation, Operation::InsertOne);
     assert_eq!(events[0].physical, "alpha_items");
     assert_eq!(events[1].operation, Operation::Find);
-    assert_eq!(events[1].app.as_str(), "alpha");
+    assert_eq!(events[1].app, "alpha");
     assert_eq!(
         events[1].shape.fields,
         vec![("status".to_owned(), Predicate::Equality), ("n".to_owned(), Predicate::Range)]

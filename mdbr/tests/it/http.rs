@@ -29,7 +29,9 @@ async fn metrics_expose_scoped_operations() {
         .unwrap();
     let coll = engine.scoped_db("hello").unwrap().collection::<Document>("greetings").unwrap();
     coll.insert_one(doc! { "m": 1 }).await.unwrap();
+    coll.insert_one(doc! { "m": 2 }).await.unwrap();
     coll.find_one(doc! {}).await.unwrap();
+    coll.find_one(doc! { "$where": "true" }).await.unwrap_err();
     let base = serve(engine.app_router("hello").unwrap()).await;
     let text = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
     let line = text
@@ -41,9 +43,22 @@ async fn metrics_expose_scoped_operations() {
     assert!(
         line.contains("app=\"hello\"")
             && line.contains("collection=\"greetings\"")
-            && line.ends_with(" 1"),
+            && line.ends_with(" 2"),
         "{line}"
     );
+    // Each outcome is its own series.
+    let find = |outcome: &str| {
+        text.lines()
+            .find(|l| {
+                l.starts_with("mdbr_db_operations_total")
+                    && l.contains("operation=\"find_one\"")
+                    && l.contains(&format!("outcome=\"{outcome}\""))
+            })
+            .unwrap_or_else(|| panic!("no find_one {outcome} line in {text}"))
+            .to_owned()
+    };
+    assert!(find("success").ends_with(" 1"), "{text}");
+    assert!(find("failure").ends_with(" 1"), "{text}");
     assert!(text.contains("mdbr_db_operation_duration_seconds_bucket"), "{text}");
     assert!(text.contains("mdbr_app_registrations_total"), "{text}");
 }
