@@ -23,12 +23,24 @@ async fn main() {
     let (mode, op) =
         (args.get(1).cloned().unwrap_or_default(), args.get(2).cloned().unwrap_or_default());
     let n: i32 = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(2000);
+    // `wide`: documents of six fields instead of three (see scoped_vs_raw).
+    let wide = args.get(4).is_some_and(|a| a == "wide");
+    let widen = |mut d: Document| {
+        if wide {
+            let id = d.get_i32("_id").unwrap_or_default();
+            d.insert("name", format!("user {id}"));
+            d.insert("email", format!("user{id}@example.com"));
+            d.insert("created", mdbr_scope::bson::DateTime::from_millis(1_700_000_000_000));
+        }
+        d
+    };
     let t = TestDb::fresh().await.expect("a test server");
     let scope = Scope::new(t.db.clone());
     scope.register(AppEntry::new(AppSlug::parse("bench").unwrap())).await.unwrap();
     let scoped = scope.app("bench").unwrap().collection::<Document>("items").unwrap();
     let raw = t.db.collection::<Document>("raw_items");
-    let docs: Vec<Document> = (0..1000).map(|i| doc! { "_id": i, "g": i % 10, "n": i }).collect();
+    let docs: Vec<Document> =
+        (0..1000).map(|i| widen(doc! { "_id": i, "g": i % 10, "n": i })).collect();
     let is_scoped = mode == "scoped";
     if is_scoped {
         scoped.insert_many(docs).await.unwrap();
@@ -39,12 +51,15 @@ async fn main() {
     }
     for i in 0..n {
         match (is_scoped, op.as_str()) {
-            (true, "insert") => {
-                drop(scoped.insert_one(doc! { "_id": 10_000 + i, "g": 99 }).await.unwrap())
-            }
-            (false, "insert") => {
-                drop(raw.insert_one(doc! { "_id": 10_000 + i, "g": 99 }).await.unwrap())
-            }
+            (true, "insert") => drop(
+                scoped
+                    .insert_one(widen(doc! { "_id": 10_000 + i, "g": 99, "n": i }))
+                    .await
+                    .unwrap(),
+            ),
+            (false, "insert") => drop(
+                raw.insert_one(widen(doc! { "_id": 10_000 + i, "g": 99, "n": i })).await.unwrap(),
+            ),
             (true, "find") => {
                 drop(scoped.find_one(doc! { "_id": i % 1000 }).await.unwrap().unwrap())
             }
@@ -99,7 +114,7 @@ async fn main() {
                 let v: Vec<Document> = raw.aggregate(p).await.unwrap().try_collect().await.unwrap();
                 assert!(!v.is_empty());
             }
-            _ => panic!("usage: probe <raw|scoped> <insert|find|find10|update|agg> <n>"),
+            _ => panic!("usage: probe <raw|scoped> <insert|find|find10|update|agg> <n> [wide]"),
         }
     }
 }

@@ -6,6 +6,12 @@
 //! Each operation is timed on its own; the report gives, per side, the median
 //! and the 10%-trimmed mean of those times and the ratio scoped/raw of each.
 //!
+//! It runs twice: on documents of three fields (`_id`, `g`, `n`) and on
+//! documents of six (adding a name, an email and a date). The scoped side
+//! stores one more field, `app_id`, and the size of that step matters: a
+//! decoded `bson::Document` of three fields grows its hash table to take a
+//! fourth, one of six does not.
+//!
 //! `MDBR_TEST_BACKEND=lite|secantus` (or `MDBR_TEST_MONGODB_URI`) picks the
 //! server; `BENCH_OPS` sets the operations per side and kind (default 4000).
 #![allow(
@@ -54,9 +60,23 @@ impl Op {
     }
 }
 
+/// A stored document: three fields, or six when `wide`.
+fn document(id: i32, g: i32, wide: bool) -> Document {
+    let mut d = doc! { "_id": id, "g": g, "n": id };
+    if wide {
+        d.insert("name", format!("user {id}"));
+        d.insert("email", format!("user{id}@example.com"));
+        d.insert(
+            "created",
+            mdbr_scope::bson::DateTime::from_millis(1_700_000_000_000 + i64::from(id)),
+        );
+    }
+    d
+}
+
 /// The inputs of the `i`-th operation of a kind, the same for both sides.
-fn insert_doc(i: usize) -> Document {
-    doc! { "_id": 10_000 + i as i32, "g": 99 }
+fn insert_doc(i: usize, wide: bool) -> Document {
+    document(100_000 + i as i32, 99, wide)
 }
 fn by_id(i: usize) -> Document {
     doc! { "_id": (i % 1000) as i32 }
@@ -74,9 +94,9 @@ fn pipeline(i: usize) -> [Document; 2] {
     ]
 }
 
-async fn raw_op(c: &Collection<Document>, op: Op, i: usize) {
+async fn raw_op(c: &Collection<Document>, op: Op, i: usize, wide: bool) {
     match op {
-        Op::InsertOne => drop(c.insert_one(insert_doc(i)).await.unwrap()),
+        Op::InsertOne => drop(c.insert_one(insert_doc(i, wide)).await.unwrap()),
         Op::FindById => drop(c.find_one(by_id(i)).await.unwrap().unwrap()),
         Op::FindLimit10 => {
             let v: Vec<Document> =
@@ -92,9 +112,9 @@ async fn raw_op(c: &Collection<Document>, op: Op, i: usize) {
     }
 }
 
-async fn scoped_op(c: &ScopedCollection<Document>, op: Op, i: usize) {
+async fn scoped_op(c: &ScopedCollection<Document>, op: Op, i: usize, wide: bool) {
     match op {
-        Op::InsertOne => drop(c.insert_one(insert_doc(i)).await.unwrap()),
+        Op::InsertOne => drop(c.insert_one(insert_doc(i, wide)).await.unwrap()),
         Op::FindById => drop(c.find_one(by_id(i)).await.unwrap().unwrap()),
         Op::FindLimit10 => {
             let v: Vec<Document> =
@@ -128,52 +148,59 @@ async fn main() {
     let t = TestDb::fresh().await.expect("a test server");
     let scope = Scope::new(t.db.clone());
     scope.register(AppEntry::new(AppSlug::parse("bench").unwrap())).await.unwrap();
-    let scoped = scope.app("bench").unwrap().collection::<Document>("items").unwrap();
-    let raw = t.db.collection::<Document>("raw_items");
-    // Same data in both: 1,000 documents, 10 groups, an index on `g`.
-    let docs: Vec<Document> = (0..1000).map(|i| doc! { "_id": i, "g": i % 10, "n": i }).collect();
-    scoped.insert_many(docs.clone()).await.unwrap();
-    raw.insert_many(docs).await.unwrap();
-    scoped.create_index(IndexModel::builder().keys(doc! { "g": 1 }).build()).await.unwrap();
-    raw.create_index(IndexModel::builder().keys(doc! { "g": 1 }).build()).await.unwrap();
+    for wide in [false, true] {
+        let fields = if wide { "six" } else { "three" };
+        let name = if wide { "wide" } else { "small" };
+        let scoped = scope.app("bench").unwrap().collection::<Document>(name).unwrap();
+        let raw = t.db.collection::<Document>(&format!("raw_{name}"));
+        // Same data in both: 1,000 documents, 10 groups, an index on `g`.
+        let docs: Vec<Document> = (0..1000).map(|i| document(i, i % 10, wide)).collect();
+        scoped.insert_many(docs.clone()).await.unwrap();
+        raw.insert_many(docs).await.unwrap();
+        scoped.create_index(IndexModel::builder().keys(doc! { "g": 1 }).build()).await.unwrap();
+        raw.create_index(IndexModel::builder().keys(doc! { "g": 1 }).build()).await.unwrap();
 
-    println!("backend: {} ({ops} operations per side and kind, alternating)", t.backend.name());
-    println!(
-        "{:<26} {:>11} {:>11} {:>7}   {:>11} {:>11} {:>7}",
-        "operation", "raw p50", "scoped p50", "ratio", "raw mean", "scoped mean", "ratio"
-    );
-    for op in Op::ALL {
-        // Aggregation is slower; a quarter as many keeps the run short.
-        let n = if matches!(op, Op::Aggregate) { ops / 4 } else { ops };
-        let warm = n / 10;
-        let (mut raw_t, mut scoped_t) = (Vec::with_capacity(n), Vec::with_capacity(n));
-        for i in 0..warm + n {
-            let raw_first = i % 2 == 0;
-            for side in 0..2 {
-                let is_raw = (side == 0) == raw_first;
-                let start = Instant::now();
-                if is_raw {
-                    raw_op(&raw, op, i).await;
-                } else {
-                    scoped_op(&scoped, op, i).await;
-                }
-                let took = start.elapsed();
-                if i >= warm {
-                    if is_raw { raw_t.push(took) } else { scoped_t.push(took) }
+        println!(
+            "\nbackend: {}, documents of {fields} fields ({ops} operations per side and kind, alternating)",
+            t.backend.name()
+        );
+        println!(
+            "{:<26} {:>11} {:>11} {:>7}   {:>11} {:>11} {:>7}",
+            "operation", "raw p50", "scoped p50", "ratio", "raw mean", "scoped mean", "ratio"
+        );
+        for op in Op::ALL {
+            // Aggregation is slower; a quarter as many keeps the run short.
+            let n = if matches!(op, Op::Aggregate) { ops / 4 } else { ops };
+            let warm = n / 10;
+            let (mut raw_t, mut scoped_t) = (Vec::with_capacity(n), Vec::with_capacity(n));
+            for i in 0..warm + n {
+                let raw_first = i % 2 == 0;
+                for side in 0..2 {
+                    let is_raw = (side == 0) == raw_first;
+                    let start = Instant::now();
+                    if is_raw {
+                        raw_op(&raw, op, i, wide).await;
+                    } else {
+                        scoped_op(&scoped, op, i, wide).await;
+                    }
+                    let took = start.elapsed();
+                    if i >= warm {
+                        if is_raw { raw_t.push(took) } else { scoped_t.push(took) }
+                    }
                 }
             }
+            let (rm, ra) = summary(raw_t);
+            let (sm, sa) = summary(scoped_t);
+            println!(
+                "{:<26} {:>9.1}µs {:>9.1}µs {:>7.3}   {:>9.1}µs {:>9.1}µs {:>7.3}",
+                op.name(),
+                rm,
+                sm,
+                sm / rm,
+                ra,
+                sa,
+                sa / ra
+            );
         }
-        let (rm, ra) = summary(raw_t);
-        let (sm, sa) = summary(scoped_t);
-        println!(
-            "{:<26} {:>9.1}µs {:>9.1}µs {:>7.3}   {:>9.1}µs {:>9.1}µs {:>7.3}",
-            op.name(),
-            rm,
-            sm,
-            sm / rm,
-            ra,
-            sa,
-            sa / ra
-        );
     }
 }

@@ -224,3 +224,15 @@ pub(crate) fn sort_pairs(sort: Option<&Document>) -> Vec<(String, i32)> {
     })
     .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Operation;
+
+    #[test]
+    fn operation_indexes_are_dense_and_below_count() {
+        assert_eq!(Operation::InsertOne.index(), 0);
+        assert_eq!(Operation::DropSearchIndex.index(), Operation::COUNT - 1);
+        assert_eq!(Operation::Aggregate.index(), 15);
+    }
+}
