@@ -1,6 +1,7 @@
-//! Exact token counting for chunking: one tokenization pass over the input,
-//! then the count of any slice of it from prefix sums plus a re-count of the
-//! slice's edges.
+//! Exact token counting for chunking: one tokenization pass over the text
+//! (a block of the input, indexed just before it is split, so that the index
+//! is still in cache when the splitter asks about it), then the count of any
+//! slice of it from prefix sums plus a re-count of the slice's edges.
 //!
 //! The counts are those of tiktoken (`encode_ordinary(slice).len()`),
 //! computed with GitHub's `bpe-openai`, which splits text with the same
@@ -14,61 +15,135 @@
 //! slice's own pieces fall back into step with the whole text's, and (b) in
 //! the whitespace run at its end (where `\s+(?!\S)` sees the end of the text
 //! instead of the next word). Everything between is counted once, up front.
+//!
+//! Pre-tokenization is `pretok.rs`'s (the same pieces as `bpe-openai`'s
+//! regex, without running it on ASCII text); short pieces repeat a lot
+//! (" the", ".\n\n"), so their counts are remembered across blocks.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
-use bpe_openai::Tokenizer;
 use foldhash::fast::RandomState;
 
-/// Pieces up to this long have their token count remembered while indexing.
-const MEMO_PIECE_BYTES: usize = 32;
+use crate::pretok::Encoding;
+use crate::trim::TrimMode;
+
+/// Pieces up to this long have their token count remembered while indexing
+/// (keyed by their bytes packed into a `u128`, see [`short_key`]).
+const MEMO_PIECE_BYTES: usize = 15;
+
+/// `KEY_MASKS[n]` keeps the low `n` bytes of a `u128`.
+static KEY_MASKS: [u128; MEMO_PIECE_BYTES + 1] = {
+    let mut masks = [0u128; MEMO_PIECE_BYTES + 1];
+    let mut n = 1;
+    while n <= MEMO_PIECE_BYTES {
+        masks[n] = (1u128 << (n * 8)) - 1;
+        n += 1;
+    }
+    masks
+};
+
+/// The piece of `len` bytes at `start` of `text` as a number, if it is at
+/// most [`MEMO_PIECE_BYTES`] long: its bytes, then its length in the last
+/// byte. Comparing keys then never reads the text again, and the bytes are
+/// read with one unaligned load where the text has 16 bytes from `start`.
+fn short_key(text: &[u8], start: usize, len: usize) -> Option<u128> {
+    if len > MEMO_PIECE_BYTES {
+        return None;
+    }
+    let bytes: [u8; 16] = match text.get(start..start + 16) {
+        Some(window) => window.try_into().ok()?,
+        None => {
+            let mut bytes = [0u8; 16];
+            bytes.get_mut(..len)?.copy_from_slice(text.get(start..start + len)?);
+            bytes
+        }
+    };
+    let mask = KEY_MASKS.get(len)?;
+    Some((u128::from_le_bytes(bytes) & mask) | ((len as u128) << 120))
+}
 
 /// Counts tokens of a text and of its slices.
 pub(crate) struct SliceCounter<'t> {
-    tokenizer: &'static Tokenizer,
+    encoding: Encoding,
+    /// The indexed text.
     text: &'t str,
-    /// Start of every piece of `text`, ascending, then `text.len()`.
+    /// Start of every piece of `text`, ascending, then `text.len()` (empty
+    /// when `text` is too long for 32-bit offsets).
     starts: Vec<u32>,
     /// `tokens[i]`: tokens of the pieces before piece `i` (same length as `starts`).
     tokens: Vec<u32>,
-    /// Token counts of the short pieces seen while indexing.
-    seen: HashMap<&'t str, usize, RandomState>,
+    /// Token counts of the short pieces seen while indexing (kept from one
+    /// indexed text to the next).
+    seen: HashMap<u128, u32, RandomState>,
+    /// The piece index [`Self::locate`] found last.
+    hint: Cell<usize>,
 }
 
 impl<'t> SliceCounter<'t> {
-    /// Tokenizes `text` once. Texts too large for 32-bit offsets get no index
-    /// (every slice is then counted from scratch).
-    pub(crate) fn new(tokenizer: &'static Tokenizer, text: &'t str) -> Self {
-        let mut starts = Vec::new();
-        let mut tokens = Vec::new();
-        // Short pieces repeat a lot (" the", ".\n\n"): count each once.
-        let mut seen: HashMap<&str, usize, RandomState> =
-            HashMap::with_capacity_and_hasher(1 << 12, RandomState::default());
-        if u32::try_from(text.len()).is_ok() {
-            starts.reserve(text.len() / 4 + 1);
-            tokens.reserve(text.len() / 4 + 1);
-            let (mut at, mut total) = (0usize, 0usize);
-            for piece in tokenizer.split(text) {
-                starts.push(at as u32);
-                tokens.push(total as u32);
-                at += piece.len();
-                total += if piece.len() <= MEMO_PIECE_BYTES {
-                    *seen.entry(piece).or_insert_with(|| tokenizer.bpe.count(piece.as_bytes()))
-                } else {
-                    tokenizer.bpe.count(piece.as_bytes())
-                };
-            }
+    /// A counter with nothing indexed yet: see [`Self::index`].
+    pub(crate) fn empty(encoding: Encoding) -> Self {
+        Self {
+            encoding,
+            text: "",
+            starts: Vec::new(),
+            tokens: Vec::new(),
+            // Short pieces repeat a lot (" the", ".\n\n"): count each once.
+            seen: HashMap::with_capacity_and_hasher(1 << 12, RandomState::default()),
+            hint: Cell::new(0),
+        }
+    }
+
+    /// A counter of `text` and its slices.
+    #[cfg(test)]
+    pub(crate) fn new(encoding: Encoding, text: &'t str) -> Self {
+        let mut counter = Self::empty(encoding);
+        counter.index(text);
+        counter
+    }
+
+    /// Tokenizes `text` once, replacing the previously indexed text. Texts too
+    /// large for 32-bit offsets get no index (every slice is then counted from
+    /// scratch).
+    pub(crate) fn index(&mut self, text: &'t str) {
+        let Self { encoding, starts, tokens, seen, .. } = self;
+        self.text = text;
+        self.hint.set(0);
+        starts.clear();
+        tokens.clear();
+        if u32::try_from(text.len()).is_err() {
+            return;
+        }
+        starts.reserve(text.len() / 4 + 1);
+        tokens.reserve(text.len() / 4 + 1);
+        let (mut at, mut total) = (0usize, 0usize);
+        while let Some(end) = encoding.piece_end(text, at).filter(|&end| end > at) {
             starts.push(at as u32);
             tokens.push(total as u32);
+            let bytes = text.as_bytes().get(at..end).unwrap_or_default();
+            total += match short_key(text.as_bytes(), at, bytes.len()) {
+                Some(key) => {
+                    *seen.entry(key).or_insert_with(|| encoding.tokenizer.bpe.count(bytes) as u32)
+                        as usize
+                }
+                None => encoding.tokenizer.bpe.count(bytes),
+            };
+            at = end;
         }
-        Self { tokenizer, text, starts, tokens, seen }
+        starts.push(at as u32);
+        tokens.push(total as u32);
+        if at != text.len() {
+            // Pre-tokenization stopped short (it never does): no index.
+            starts.clear();
+            tokens.clear();
+        }
     }
 
     /// Tokens of `slice`, which should lie inside the indexed text (any other
     /// string is counted from scratch).
     pub(crate) fn count(&self, slice: &str) -> usize {
         let Some(start) = self.offset_of(slice) else {
-            return self.tokenizer.count(slice);
+            return self.encoding.count(slice);
         };
         let end = start + slice.len();
         // (a) Count the slice's own pieces until one ends where a piece of the
@@ -78,7 +153,7 @@ impl<'t> SliceCounter<'t> {
         if self.piece_index(start).is_none() {
             let mut at = start;
             let mut found = None;
-            for piece in self.tokenizer.split(slice) {
+            for piece in self.encoding.pieces(slice) {
                 count += self.piece_tokens(piece);
                 at += piece.len();
                 if at < end && self.piece_index(at).is_some() {
@@ -94,7 +169,7 @@ impl<'t> SliceCounter<'t> {
         // (b) Whole pieces of the text up to the last piece start at or before
         // the slice's trailing whitespace; the rest is counted on its own.
         let body_end = start + slice.trim_end().len();
-        let last = self.starts.partition_point(|&s| s as usize <= body_end).saturating_sub(1);
+        let last = self.locate(body_end);
         let from = self.piece_index(synced);
         match from {
             Some(first) if last > first => {
@@ -108,14 +183,16 @@ impl<'t> SliceCounter<'t> {
 
     /// Tokens of `text` on its own.
     fn tokens_of(&self, text: &str) -> usize {
-        self.tokenizer.split(text).map(|piece| self.piece_tokens(piece)).sum()
+        self.encoding.pieces(text).map(|piece| self.piece_tokens(piece)).sum()
     }
 
     /// Tokens of one pre-tokenized piece.
     fn piece_tokens(&self, piece: &str) -> usize {
-        match self.seen.get(piece) {
-            Some(&n) => n,
-            None => self.tokenizer.bpe.count(piece.as_bytes()),
+        let key =
+            self.offset_of(piece).and_then(|at| short_key(self.text.as_bytes(), at, piece.len()));
+        match key.and_then(|key| self.seen.get(&key)) {
+            Some(&n) => n as usize,
+            None => self.encoding.tokenizer.bpe.count(piece.as_bytes()),
         }
     }
 
@@ -130,14 +207,68 @@ impl<'t> SliceCounter<'t> {
 
     /// Index of the piece starting at `offset`, if one does.
     fn piece_index(&self, offset: usize) -> Option<usize> {
-        let offset = u32::try_from(offset).ok()?;
-        self.starts.binary_search(&offset).ok()
+        let index = self.locate(offset);
+        (self.starts.get(index).map(|&s| s as usize) == Some(offset)).then_some(index)
+    }
+
+    /// Index of the last piece starting at or before `offset` (0 if none).
+    ///
+    /// The splitter asks about slices near the previous one, so the search
+    /// gallops out from the last answer before bisecting: a few steps in
+    /// cache instead of a cold binary search over the whole text's pieces.
+    fn locate(&self, offset: usize) -> usize {
+        let starts = self.starts.as_slice();
+        let Ok(target) = u32::try_from(offset) else {
+            return starts.len().saturating_sub(1);
+        };
+        let at_or_before = |i: usize| starts.get(i).is_some_and(|&s| s <= target);
+        let hint = self.hint.get().min(starts.len().saturating_sub(1));
+        // Find `lo < hi` with `starts[lo] <= target < starts[hi]` (or `hi` past the end).
+        let (lo, hi) = if at_or_before(hint) {
+            let (mut lo, mut step) = (hint, 1);
+            loop {
+                let next = lo.saturating_add(step);
+                if next >= starts.len() || !at_or_before(next) {
+                    break (lo, next.min(starts.len()));
+                }
+                lo = next;
+                step *= 2;
+            }
+        } else {
+            let (mut hi, mut step) = (hint, 1);
+            loop {
+                let Some(next) = hi.checked_sub(step) else { break (0, hi) };
+                if at_or_before(next) {
+                    break (next, hi);
+                }
+                hi = next;
+                step *= 2;
+            }
+        };
+        let within = starts.get(lo..hi).map_or(0, |s| s.partition_point(|&s| s <= target));
+        let index = (lo + within).saturating_sub(1);
+        self.hint.set(index);
+        index
     }
 }
 
 impl text_splitter::ChunkSizer for SliceCounter<'_> {
     fn size(&self, chunk: &str) -> usize {
         self.count(chunk)
+    }
+}
+
+/// Sizes chunks as text-splitter would after trimming them with `trim`.
+pub(crate) struct TrimmedSizer<'c, 't> {
+    /// Counts the trimmed chunks.
+    pub(crate) counter: &'c SliceCounter<'t>,
+    /// How chunks are trimmed.
+    pub(crate) trim: TrimMode,
+}
+
+impl text_splitter::ChunkSizer for TrimmedSizer<'_, '_> {
+    fn size(&self, chunk: &str) -> usize {
+        self.counter.count(self.trim.apply(0, chunk).1)
     }
 }
 
@@ -149,12 +280,19 @@ mod tests {
     use tiktoken_rs::CoreBPE;
 
     use super::*;
+    use crate::pretok::Pattern;
 
-    fn encoders(o200k: bool) -> (&'static Tokenizer, &'static CoreBPE) {
+    fn encoders(o200k: bool) -> (Encoding, &'static CoreBPE) {
         if o200k {
-            (bpe_openai::o200k_base(), tiktoken_rs::o200k_base_singleton())
+            (
+                Encoding { tokenizer: bpe_openai::o200k_base(), pattern: Pattern::O200k },
+                tiktoken_rs::o200k_base_singleton(),
+            )
         } else {
-            (bpe_openai::cl100k_base(), tiktoken_rs::cl100k_base_singleton())
+            (
+                Encoding { tokenizer: bpe_openai::cl100k_base(), pattern: Pattern::Cl100k },
+                tiktoken_rs::cl100k_base_singleton(),
+            )
         }
     }
 
@@ -211,7 +349,9 @@ mod tests {
         #[test]
         fn counts_equal_tiktoken_rs(text in text(), o200k in any::<bool>()) {
             let (bpe, tiktoken) = encoders(o200k);
-            prop_assert_eq!(bpe.count(text.as_str()), tiktoken.encode_ordinary(&text).len());
+            let expected = tiktoken.encode_ordinary(&text).len();
+            prop_assert_eq!(bpe.tokenizer.count(text.as_str()), expected);
+            prop_assert_eq!(bpe.count(&text), expected);
         }
 
         #[test]

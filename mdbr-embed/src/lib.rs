@@ -35,8 +35,10 @@ mod chunk;
 mod counter;
 mod error;
 mod format;
+mod pretok;
 mod service;
 mod tokenizer;
+mod trim;
 
 pub use chunk::{Chunk, EmbeddedChunk};
 pub use error::{Error, Result};

@@ -1,7 +1,8 @@
 //! Which tiktoken encoding counts tokens for a model; encoders are loaded once.
 
-use bpe_openai::Tokenizer as Bpe;
 use tiktoken_rs::tokenizer::Tokenizer;
+
+use crate::pretok::{Encoding, Pattern};
 
 /// The encoding for `model`: o200k for GPT-4o and later (`gpt-4o`, `gpt-4.1`,
 /// `o1`, `o3`, …), cl100k for the GPT-3.5/4 family and embedding models and
@@ -10,9 +11,10 @@ use tiktoken_rs::tokenizer::Tokenizer;
 ///
 /// The model-to-encoding table is tiktoken-rs's; the encoder is `bpe-openai`'s,
 /// which counts exactly the tokens tiktoken does (tested against tiktoken-rs in
-/// `tests/it/counts.rs`) several times faster, and exposes its pre-tokenized
-/// pieces, which chunking needs (see `counter.rs`).
-pub(crate) fn encoder_for(model: &str) -> (&'static Bpe, &'static str) {
+/// `counter.rs` and `tests/it/split.rs`) several times faster, and exposes its
+/// pre-tokenized pieces, which chunking needs (see `counter.rs`); ASCII text
+/// is pre-tokenized without the regex (see `pretok.rs`).
+pub(crate) fn encoder_for(model: &str) -> (Encoding, &'static str) {
     let bare = model.rsplit('/').next().unwrap_or(model);
     let o200k = match bare {
         "o200k_base" => true,
@@ -23,9 +25,9 @@ pub(crate) fn encoder_for(model: &str) -> (&'static Bpe, &'static str) {
         ),
     };
     if o200k {
-        (bpe_openai::o200k_base(), "o200k_base")
+        (Encoding { tokenizer: bpe_openai::o200k_base(), pattern: Pattern::O200k }, "o200k_base")
     } else {
-        (bpe_openai::cl100k_base(), "cl100k_base")
+        (Encoding { tokenizer: bpe_openai::cl100k_base(), pattern: Pattern::Cl100k }, "cl100k_base")
     }
 }
 
