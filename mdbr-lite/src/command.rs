@@ -9,6 +9,7 @@ use bson::{Bson, Document, doc};
 
 use crate::engine::Engine;
 use crate::error::{CmdResult, CommandError, code};
+use crate::wire::DocumentSequence;
 
 /// What a command knows about the connection it came from.
 #[derive(Debug, Clone)]
@@ -19,18 +20,20 @@ pub(crate) struct ConnInfo {
     pub(crate) total_connections: i64,
 }
 
-/// Runs a command against `db` and returns the reply document (`ok: 1` or an error reply).
+/// Runs a command with its document sequences against `db` and returns the reply document
+/// (`ok: 1` or an error reply).
 pub(crate) fn execute(
     engine: &mut Engine,
     db: &str,
     mut cmd: Document,
+    sequences: Vec<DocumentSequence>,
     conn: &ConnInfo,
 ) -> Document {
     engine.ops.command += 1;
     let result = if command_name(&cmd) == "insert" {
-        crud::insert(engine, db, &mut cmd)
+        crud::insert(engine, db, &mut cmd, sequences)
     } else {
-        dispatch(engine, db, &cmd, conn)
+        merge_sequences(&mut cmd, sequences).and_then(|()| dispatch(engine, db, &cmd, conn))
     };
     let flushed = engine.flush();
     match (result, flushed) {
@@ -42,6 +45,24 @@ pub(crate) fn execute(
         }
         (Err(e), _) | (Ok(_), Err(e)) => e.to_reply(),
     }
+}
+
+/// Adds each document sequence to the command as an array field, as the commands that take
+/// their documents decoded expect.
+pub(crate) fn merge_sequences(
+    cmd: &mut Document,
+    sequences: Vec<DocumentSequence>,
+) -> CmdResult<()> {
+    for s in sequences {
+        let docs = s
+            .documents
+            .iter()
+            .map(|d| Document::try_from(d.as_ref()).map(Bson::Document))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| CommandError::bad_value(format!("invalid BSON: {e}")))?;
+        cmd.insert(s.identifier, docs);
+    }
+    Ok(())
 }
 
 /// The command name (the first key of the command document).

@@ -1,14 +1,17 @@
 //! The engine: databases of collections, the cursor table, and the write path that records
 //! every change for the storage before a command is acknowledged.
 pub(crate) mod collection;
+pub(crate) mod record;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use bson::raw::RawDocumentBuf;
 use bson::{Bson, Document};
 
 use crate::cursor::CursorTable;
 use crate::engine::collection::Collection;
+use crate::engine::record::{Record, prepare_new_raw};
 use crate::error::{CmdResult, CommandError, code};
 use crate::index::{IndexSpec, RecordId};
 use crate::storage::{Storage, StorageOp};
@@ -75,7 +78,8 @@ impl Engine {
         let mut dbs: BTreeMap<String, BTreeMap<String, Collection>> = BTreeMap::new();
         for lc in storage.load()? {
             let Some((db, coll)) = lc.ns.split_once('.') else { continue };
-            let c = Collection::from_meta(&lc.ns, &lc.meta, lc.docs)?;
+            let docs = lc.docs.into_iter().map(|(rid, d)| (rid, Record::from_raw(d))).collect();
+            let c = Collection::from_meta(&lc.ns, &lc.meta, docs)?;
             dbs.entry(db.to_string()).or_default().insert(coll.to_string(), c);
         }
         let persistent = storage.is_persistent();
@@ -88,18 +92,6 @@ impl Engine {
             started: Instant::now(),
             ops: OpCounters::default(),
         })
-    }
-
-    /// The encoding of a document to persist (`None` in memory), checking its size.
-    fn encode_checked(&self, d: &Document) -> CmdResult<Option<Vec<u8>>> {
-        if self.persistent {
-            return encode_checked(d).map(Some);
-        }
-        let size = crate::value::doc_size(d);
-        if size > MAX_DOC_SIZE {
-            return Err(too_large(size));
-        }
-        Ok(None)
     }
 
     /// Persists everything recorded since the last flush.
@@ -216,11 +208,11 @@ impl Engine {
         self.pending.push(StorageOp::DropCollection { ns: ns_of(from.0, from.1) });
         let ns = ns_of(to.0, to.1);
         self.pending.push(StorageOp::PutCollection { ns: ns.clone(), meta: c.meta() });
-        for (rid, d) in c.iter() {
+        for (rid, d) in c.records() {
             self.pending.push(StorageOp::PutDoc {
                 ns: ns.clone(),
                 rid: *rid,
-                bytes: d.to_vec().unwrap_or_default(),
+                bytes: d.raw().as_bytes().to_vec(),
             });
         }
         self.dbs.entry(to.0.to_string()).or_default().insert(to.1.to_string(), c);
@@ -230,12 +222,26 @@ impl Engine {
     /// Inserts a document (adding `_id` if missing), creating the collection if needed.
     pub(crate) fn insert(&mut self, db: &str, name: &str, mut d: Document) -> CmdResult<()> {
         prepare_new_doc(&mut d)?;
-        let bytes = self.encode_checked(&d)?;
-        let ns = ns_of(db, name);
-        let c = self.ensure_coll(db, name)?;
-        let rid = c.insert(&ns, d)?;
+        self.insert_record(db, name, checked(Record::from_doc(d)?)?)
+    }
+
+    /// Inserts a document given as BSON bytes the wire validator accepted (adding `_id` if
+    /// missing), creating the collection if needed. Nothing is decoded but `_id` and the
+    /// indexed fields.
+    pub(crate) fn insert_raw(&mut self, db: &str, name: &str, d: RawDocumentBuf) -> CmdResult<()> {
+        let d = prepare_new_raw(d)?;
+        self.insert_record(db, name, checked(Record::from_raw(d))?)
+    }
+
+    fn insert_record(&mut self, db: &str, name: &str, d: Record) -> CmdResult<()> {
+        let bytes = self.persistent.then(|| d.raw().as_bytes().to_vec());
+        let c = match self.dbs.get_mut(db).and_then(|m| m.get_mut(name)) {
+            Some(c) => c,
+            None => self.ensure_coll(db, name)?,
+        };
+        let rid = c.insert((db, name), d)?;
         if let Some(bytes) = bytes {
-            self.pending.push(StorageOp::PutDoc { ns, rid, bytes });
+            self.pending.push(StorageOp::PutDoc { ns: ns_of(db, name), rid, bytes });
         }
         Ok(())
     }
@@ -248,18 +254,18 @@ impl Engine {
         rid: RecordId,
         d: Document,
     ) -> CmdResult<()> {
-        let bytes = self.encode_checked(&d)?;
-        let ns = ns_of(db, name);
+        let d = checked(Record::from_doc(d)?)?;
+        let bytes = self.persistent.then(|| d.raw().as_bytes().to_vec());
         let c = self.ensure_coll(db, name)?;
-        c.replace(&ns, rid, d)?;
+        c.replace((db, name), rid, d)?;
         if let Some(bytes) = bytes {
-            self.pending.push(StorageOp::PutDoc { ns, rid, bytes });
+            self.pending.push(StorageOp::PutDoc { ns: ns_of(db, name), rid, bytes });
         }
         Ok(())
     }
 
     /// Deletes the document at `rid`.
-    pub(crate) fn delete(&mut self, db: &str, name: &str, rid: RecordId) -> Option<Document> {
+    pub(crate) fn delete(&mut self, db: &str, name: &str, rid: RecordId) -> Option<Record> {
         let c = self.dbs.get_mut(db)?.get_mut(name)?;
         let old = c.remove(rid)?;
         self.pending.push(StorageOp::DeleteDoc { ns: ns_of(db, name), rid });
@@ -403,13 +409,12 @@ fn check_value_names(v: &Bson, depth: usize) -> CmdResult<()> {
     }
 }
 
-fn encode_checked(d: &Document) -> CmdResult<Vec<u8>> {
-    let bytes =
-        d.to_vec().map_err(|e| CommandError::bad_value(format!("cannot encode document: {e}")))?;
-    if bytes.len() > MAX_DOC_SIZE {
-        return Err(too_large(bytes.len()));
+/// Refuses a document over [`MAX_DOC_SIZE`].
+fn checked(d: Record) -> CmdResult<Record> {
+    if d.size() > MAX_DOC_SIZE {
+        return Err(too_large(d.size()));
     }
-    Ok(bytes)
+    Ok(d)
 }
 
 fn too_large(size: usize) -> CommandError {

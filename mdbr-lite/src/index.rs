@@ -2,15 +2,25 @@
 use std::collections::BTreeSet;
 use std::ops::Bound;
 
+use bson::raw::RawDocument;
 use bson::{Bson, Document, doc};
 
+use crate::engine::record::raw_field;
 use crate::error::{CmdResult, CommandError, code};
 use crate::query::filter::Filter;
 use crate::query::path;
 use crate::value::OrdBson;
 
+mod key;
+
+pub(crate) use key::IndexKey;
+
 /// A record id: the position of a document in its collection.
 pub(crate) type RecordId = u64;
+
+/// Record ids in the order a scan reads them, produced as they are consumed (a query with a
+/// limit stops reading the index when it has enough).
+pub(crate) type RecordIds<'a> = Box<dyn Iterator<Item = RecordId> + 'a>;
 
 /// An index definition.
 #[derive(Debug, Clone)]
@@ -185,20 +195,59 @@ impl IndexSpec {
     }
 
     /// The keys `doc` produces, or `None` when the document is not in the index.
-    pub(crate) fn keys_for(&self, doc: &Document) -> Option<Vec<Vec<OrdBson>>> {
+    pub(crate) fn keys_for(&self, doc: &Document) -> Option<Vec<IndexKey>> {
         if let Some(f) = &self.partial_filter
             && !f.matches(doc)
         {
             return None;
         }
-        let mut per_field: Vec<Vec<Bson>> = Vec::with_capacity(self.fields.len());
-        let mut any_present = false;
+        let per_field: Vec<Vec<&Bson>> =
+            self.fields.iter().map(|f| path::key_values(doc, f)).collect();
+        self.keys_from_values(per_field)
+    }
+
+    /// The keys of a stored document, read from its bytes without decoding the whole document
+    /// when the index has only top-level fields and no partial filter; `None` when it needs the
+    /// decoded document.
+    pub(crate) fn keys_for_raw(&self, raw: &RawDocument) -> Option<Option<Vec<IndexKey>>> {
+        if self.partial_filter.is_some() || self.fields.iter().any(|f| f.contains('.')) {
+            return None;
+        }
+        if let [f] = self.fields.as_slice() {
+            // One field holding one value (not an array): the value is the key.
+            match raw_field(raw, f).ok()? {
+                None if self.sparse => return Some(None),
+                None => return Some(Some(vec![IndexKey::one(Bson::Null)])),
+                Some(Bson::Array(_)) => {}
+                Some(v) => return Some(Some(vec![IndexKey::one(v)])),
+            }
+        }
+        let mut values: Vec<Option<Bson>> = Vec::with_capacity(self.fields.len());
         for f in &self.fields {
-            let vals = path::key_values(doc, f);
-            if vals.is_empty() {
-                per_field.push(vec![Bson::Null]);
-            } else {
-                any_present = true;
+            values.push(raw_field(raw, f).ok()?);
+        }
+        let per_field = values
+            .iter()
+            .map(|v| match v {
+                None => Vec::new(),
+                Some(Bson::Array(a)) if !a.is_empty() => a.iter().collect(),
+                Some(other) => vec![other],
+            })
+            .collect();
+        Some(self.keys_from_values(per_field))
+    }
+
+    /// The keys made of the values each key field reaches (arrays already expanded).
+    fn keys_from_values(&self, per_field: Vec<Vec<&Bson>>) -> Option<Vec<IndexKey>> {
+        if self.sparse && per_field.iter().all(Vec::is_empty) {
+            return None;
+        }
+        let per_field: Vec<Vec<Bson>> = per_field
+            .into_iter()
+            .map(|vals| {
+                if vals.is_empty() {
+                    return vec![Bson::Null];
+                }
                 let mut vs: Vec<Bson> = vals
                     .into_iter()
                     .map(|v| match v {
@@ -207,11 +256,14 @@ impl IndexSpec {
                     })
                     .collect();
                 vs.dedup_by(|a, b| crate::value::values_equal(a, b));
-                per_field.push(vs);
-            }
-        }
-        if self.sparse && !any_present {
-            return None;
+                vs
+            })
+            .collect();
+        if let [vals] = per_field.as_slice()
+            && let [v] = vals.as_slice()
+        {
+            // One field with one value, the usual case: one key.
+            return Some(vec![IndexKey::one(v.clone())]);
         }
         let mut keys: Vec<Vec<OrdBson>> = vec![Vec::new()];
         for vals in per_field {
@@ -227,7 +279,7 @@ impl IndexSpec {
         }
         keys.sort();
         keys.dedup();
-        Some(keys)
+        Some(keys.into_iter().map(IndexKey::new).collect())
     }
 }
 
@@ -235,7 +287,7 @@ impl IndexSpec {
 #[derive(Debug, Clone)]
 pub(crate) struct Index {
     pub(crate) spec: IndexSpec,
-    entries: BTreeSet<(Vec<OrdBson>, RecordId)>,
+    entries: BTreeSet<(IndexKey, RecordId)>,
     pub(crate) multikey: bool,
 }
 
@@ -246,36 +298,43 @@ impl Index {
     }
 
     /// Adds the keys of a document.
-    pub(crate) fn insert(&mut self, rid: RecordId, keys: &[Vec<OrdBson>]) {
+    pub(crate) fn insert(&mut self, rid: RecordId, keys: Vec<IndexKey>) {
         if keys.len() > 1 {
             self.multikey = true;
         }
         for k in keys {
-            self.entries.insert((k.clone(), rid));
+            self.entries.insert((k, rid));
         }
     }
 
     /// Removes the keys of a document.
-    pub(crate) fn remove(&mut self, rid: RecordId, keys: &[Vec<OrdBson>]) {
+    pub(crate) fn remove(&mut self, rid: RecordId, keys: Vec<IndexKey>) {
         for k in keys {
-            self.entries.remove(&(k.clone(), rid));
+            self.entries.remove(&(k, rid));
         }
     }
 
     /// Another record holding `key`, if any.
-    pub(crate) fn conflict(&self, key: &[OrdBson], except: Option<RecordId>) -> Option<RecordId> {
-        let lo = (key.to_vec(), 0);
-        let hi = (key.to_vec(), RecordId::MAX);
-        self.entries.range(lo..=hi).map(|(_, r)| *r).find(|r| Some(*r) != except)
+    pub(crate) fn conflict(&self, key: &IndexKey, except: Option<RecordId>) -> Option<RecordId> {
+        // Keys that grow (ObjectIds, counters) land after the last entry: one comparison.
+        if self.entries.last().is_none_or(|(last, _)| last < key) {
+            return None;
+        }
+        let from = (key.clone(), 0);
+        self.entries
+            .range(from..)
+            .take_while(|(k, _)| k == key)
+            .map(|(_, r)| *r)
+            .find(|r| Some(*r) != except)
     }
 
     /// The duplicate-key error for `key`.
-    pub(crate) fn duplicate_error(&self, ns: &str, key: &[OrdBson]) -> CommandError {
+    pub(crate) fn duplicate_error(&self, ns: &str, key: &IndexKey) -> CommandError {
         let mut kv = Document::new();
         let mut shown = Vec::new();
-        for (f, v) in self.spec.fields.iter().zip(key) {
-            kv.insert(f.clone(), v.0.clone());
-            shown.push(format!("{f}: {}", v.0));
+        for (f, v) in self.spec.fields.iter().zip(key.values()) {
+            shown.push(format!("{f}: {v}"));
+            kv.insert(f.clone(), v);
         }
         CommandError::new(
             code::DUPLICATE_KEY,
@@ -289,7 +348,7 @@ impl Index {
     }
 
     /// Record ids whose first key component lies in `[lo, hi]`, in index order, without repeats.
-    pub(crate) fn scan(&self, lo: Bound<&Bson>, hi: Bound<&Bson>) -> Vec<RecordId> {
+    pub(crate) fn scan(&self, lo: Bound<&Bson>, hi: Bound<&Bson>) -> RecordIds<'_> {
         self.scan_prefix(lo, hi, &[], None)
     }
 
@@ -302,7 +361,7 @@ impl Index {
         hi: Bound<&Bson>,
         rest: &[Bson],
         next: Option<(Bound<&Bson>, Bound<&Bson>)>,
-    ) -> Vec<RecordId> {
+    ) -> RecordIds<'_> {
         let n = self.spec.fields.len();
         // The key `v, rest..., then` padded with `fill` up to the index's width.
         let key = |v: &Bson, then: Option<&Bson>, fill: &Bson| {
@@ -316,14 +375,14 @@ impl Index {
             while k.len() < n {
                 k.push(OrdBson(fill.clone()));
             }
-            k
+            IndexKey::new(k)
         };
         let (min, max) = (Bson::MinKey, Bson::MaxKey);
         let (lower, upper) = match next {
             // Equality prefix, then a range on the next field.
             Some((nlo, nhi)) if matches!((lo, hi), (Bound::Included(a), Bound::Included(b)) if a == b) =>
             {
-                let Bound::Included(v) = lo else { return Vec::new() };
+                let Bound::Included(v) = lo else { return Box::new(std::iter::empty()) };
                 let lower = match nlo {
                     Bound::Unbounded => Bound::Included((key(v, Some(&min), &min), 0)),
                     Bound::Included(x) => Bound::Included((key(v, Some(x), &min), 0)),
@@ -355,18 +414,19 @@ impl Index {
             (&lower, &upper)
             && (a > b || (a == b && !both_included))
         {
-            return Vec::new();
+            return Box::new(std::iter::empty());
+        }
+        let range = self.entries.range((lower, upper)).map(|(_, r)| *r);
+        if !self.multikey {
+            // One entry per document: no repeats to remove.
+            return Box::new(range);
         }
         let mut seen = std::collections::HashSet::new();
-        self.entries
-            .range((lower, upper))
-            .filter(|(_, r)| seen.insert(*r))
-            .map(|(_, r)| *r)
-            .collect()
+        Box::new(range.filter(move |r| seen.insert(*r)))
     }
 
     /// Every record id in index order, without repeats.
-    pub(crate) fn scan_all(&self) -> Vec<RecordId> {
+    pub(crate) fn scan_all(&self) -> RecordIds<'_> {
         self.scan(Bound::Unbounded, Bound::Unbounded)
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bson::{Document, doc};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -18,7 +18,12 @@ use crate::error::{CommandError, Error, Result, code};
 use crate::storage::Storage;
 use crate::storage::memory::MemoryStorage;
 use crate::storage::redb_store::RedbStorage;
-use crate::wire::{self, Header, Request};
+use crate::wire::{self, DocumentSequence, Header, Request};
+
+/// Bytes read from a socket at a time: a small request arrives in one read.
+const READ_BUFFER: usize = 64 * 1024;
+/// A connection keeps its request buffer between requests up to this size.
+const KEPT_REQUEST_BUFFER: usize = 4 * 1024 * 1024;
 
 /// State shared by every connection.
 #[derive(Debug)]
@@ -214,26 +219,33 @@ enum ConnError {
 }
 
 async fn serve_connection(
-    mut stream: TcpStream,
+    stream: TcpStream,
     peer: SocketAddr,
     id: i64,
     shared: &Shared,
     mut stop: watch::Receiver<bool>,
 ) -> std::result::Result<(), ConnError> {
+    let (read, mut write) = stream.into_split();
+    let mut read = BufReader::with_capacity(READ_BUFFER, read);
+    let mut body = Vec::new();
     let mut next_reply_id: i32 = 1;
     loop {
+        if body.capacity() > KEPT_REQUEST_BUFFER {
+            body = Vec::new();
+        }
         let mut hb = [0u8; 16];
         tokio::select! {
             _ = stop.changed() => return Ok(()),
-            r = stream.read_exact(&mut hb) => match r {
+            r = read.read_exact(&mut hb) => match r {
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
                 Err(e) => return Err(e.into()),
             },
         }
         let header = Header::parse(&hb)?;
-        let mut body = vec![0u8; header.length as usize - 16];
-        stream.read_exact(&mut body).await?;
+        body.clear();
+        body.resize(header.length as usize - 16, 0);
+        read.read_exact(&mut body).await?;
         let request = wire::decode_body(&header, &body)?;
         next_reply_id = next_reply_id.wrapping_add(1);
         let conn = ConnInfo {
@@ -243,23 +255,23 @@ async fn serve_connection(
             total_connections: shared.total.load(Ordering::SeqCst),
         };
         match request {
-            Request::Msg { command, more_to_come } => {
-                let reply = run(shared, command, None, &conn);
+            Request::Msg { command, sequences, more_to_come } => {
+                let reply = run(shared, command, sequences, None, &conn);
                 if !more_to_come {
-                    stream
+                    write
                         .write_all(&wire::encode_msg(next_reply_id, header.request_id, &reply))
                         .await?;
                 }
             }
             Request::Query { collection, query } => {
                 let (reply, failed) = match collection.strip_suffix(".$cmd") {
-                    Some(db) => (run(shared, query, Some(db), &conn), false),
+                    Some(db) => (run(shared, query, Vec::new(), Some(db), &conn), false),
                     None => (
                         doc! { "$err": "OP_QUERY is only supported for commands", "code": 5739101, "ok": 0.0 },
                         true,
                     ),
                 };
-                stream
+                write
                     .write_all(&wire::encode_reply(
                         next_reply_id,
                         header.request_id,
@@ -272,7 +284,13 @@ async fn serve_connection(
     }
 }
 
-fn run(shared: &Shared, cmd: Document, legacy_db: Option<&str>, conn: &ConnInfo) -> Document {
+fn run(
+    shared: &Shared,
+    cmd: Document,
+    sequences: Vec<DocumentSequence>,
+    legacy_db: Option<&str>,
+    conn: &ConnInfo,
+) -> Document {
     let db = match legacy_db {
         Some(db) => db.to_string(),
         None => match cmd.get_str("$db") {
@@ -292,7 +310,7 @@ fn run(shared: &Shared, cmd: Document, legacy_db: Option<&str>, conn: &ConnInfo)
     let name = command::command_name(&cmd).to_string();
     let started = std::time::Instant::now();
     let mut engine = shared.lock();
-    let reply = command::execute(&mut engine, &db, cmd, conn);
+    let reply = command::execute(&mut engine, &db, cmd, sequences, conn);
     drop(engine);
     tracing::trace!(conn = conn.conn_id, %db, command = %name, micros = started.elapsed().as_micros() as u64, "command");
     reply

@@ -4,6 +4,7 @@ pub(crate) mod memory;
 pub(crate) mod redb_store;
 
 use bson::Document;
+use bson::raw::RawDocumentBuf;
 
 use crate::error::CmdResult;
 
@@ -25,7 +26,7 @@ pub(crate) enum StorageOp {
 pub(crate) struct LoadedCollection {
     pub(crate) ns: String,
     pub(crate) meta: Document,
-    pub(crate) docs: Vec<(u64, Document)>,
+    pub(crate) docs: Vec<(u64, RawDocumentBuf)>,
 }
 
 /// Where the engine's state is persisted.

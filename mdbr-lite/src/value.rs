@@ -232,8 +232,22 @@ impl PartialOrd for OrdBson {
 
 impl Ord for OrdBson {
     fn cmp(&self, other: &Self) -> Ordering {
-        compare(&self.0, &other.0)
+        // The common key types compared inline (B-tree searches compare a lot), the same order
+        // as `compare`.
+        match (&self.0, &other.0) {
+            (Bson::ObjectId(a), Bson::ObjectId(b)) => oid_value(a).cmp(&oid_value(b)),
+            (Bson::Int32(a), Bson::Int32(b)) => a.cmp(b),
+            (Bson::String(a), Bson::String(b)) => a.as_bytes().cmp(b.as_bytes()),
+            (a, b) => compare(a, b),
+        }
     }
+}
+
+/// An ObjectId as a number ordered like its bytes.
+pub(crate) fn oid_value(id: &bson::oid::ObjectId) -> u128 {
+    let mut b = [0u8; 16];
+    b[4..].copy_from_slice(&id.bytes());
+    u128::from_be_bytes(b)
 }
 
 /// Adds two numbers with MongoDB's type promotion (int overflow → long, any double → double).
@@ -328,6 +342,38 @@ mod tests {
             "i": (0..12).map(Bson::Int32).collect::<Vec<_>>(),
         };
         assert_eq!(doc_size(&d), d.to_vec().unwrap().len());
+    }
+
+    #[test]
+    fn ord_bson_orders_like_compare() {
+        let oid = |b: [u8; 12]| Bson::ObjectId(bson::oid::ObjectId::from_bytes(b));
+        let mut hi = [0u8; 12];
+        hi[0] = 0x80;
+        let mut low_last = [0xffu8; 12];
+        low_last[11] = 0;
+        let values = [
+            oid([0; 12]),
+            oid([0xff; 12]),
+            oid(hi),
+            oid(low_last),
+            Bson::ObjectId(bson::oid::ObjectId::new()),
+            Bson::Int32(-3),
+            Bson::Int32(7),
+            Bson::Double(7.0),
+            Bson::String("b".into()),
+            Bson::String("ab".into()),
+            Bson::String("é".into()),
+            Bson::Null,
+        ];
+        for a in &values {
+            for b in &values {
+                assert_eq!(
+                    OrdBson(a.clone()).cmp(&OrdBson(b.clone())),
+                    compare(a, b),
+                    "{a} vs {b}"
+                );
+            }
+        }
     }
 
     #[test]

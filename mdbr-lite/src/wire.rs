@@ -1,7 +1,8 @@
 //! The wire protocol: message framing (OP_MSG with kind 0/1 sections, OP_QUERY/OP_REPLY for the
 //! legacy handshake) and a BSON validator that checks lengths, UTF-8 and nesting depth before
 //! anything is decoded.
-use bson::{Bson, Document};
+use bson::Document;
+use bson::raw::RawDocumentBuf;
 
 /// `OP_REPLY`.
 pub const OP_REPLY: i32 = 1;
@@ -56,13 +57,25 @@ impl Header {
     }
 }
 
+/// A kind 1 section of an OP_MSG: documents the command takes as an array (`documents` of an
+/// `insert`, `updates` of an `update`), kept as validated but undecoded BSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentSequence {
+    /// The command field the documents belong to.
+    pub identifier: String,
+    /// The documents, each checked by [`validate_document`].
+    pub documents: Vec<RawDocumentBuf>,
+}
+
 /// A decoded request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
-    /// An OP_MSG: the command with document sequences merged in as arrays.
+    /// An OP_MSG: the command and its document sequences.
     Msg {
-        /// The command document.
+        /// The command document (the kind 0 section).
         command: Document,
+        /// The document sequences, none of which names a field of `command`.
+        sequences: Vec<DocumentSequence>,
         /// Whether the client expects no reply.
         more_to_come: bool,
     },
@@ -117,13 +130,22 @@ fn read_cstring(b: &[u8], at: usize) -> Result<(String, usize), FrameError> {
 
 /// Validates and decodes one BSON document at the start of `b`; returns it and its length.
 pub fn read_document(b: &[u8]) -> Result<(Document, usize), FrameError> {
+    let (raw, len) = read_raw_document(b)?;
+    let d =
+        Document::try_from(raw.as_ref()).map_err(|e| FrameError(format!("invalid BSON: {e}")))?;
+    Ok((d, len))
+}
+
+/// Validates one BSON document at the start of `b` and copies it out undecoded; returns it and
+/// its length.
+pub fn read_raw_document(b: &[u8]) -> Result<(RawDocumentBuf, usize), FrameError> {
     let len = validate_document(b, 0)?;
     if len > MAX_WIRE_DOC_SIZE {
         return err(format!("document of {len} bytes is larger than the maximum"));
     }
-    let d =
-        Document::from_reader(&b[..len]).map_err(|e| FrameError(format!("invalid BSON: {e}")))?;
-    Ok((d, len))
+    let raw = RawDocumentBuf::from_bytes(b[..len].to_vec())
+        .map_err(|e| FrameError(format!("invalid BSON: {e}")))?;
+    Ok((raw, len))
 }
 
 fn decode_msg(body: &[u8]) -> Result<Request, FrameError> {
@@ -141,7 +163,7 @@ fn decode_msg(body: &[u8]) -> Result<Request, FrameError> {
     }
     let mut pos = 4;
     let mut command: Option<Document> = None;
-    let mut sequences: Vec<(String, Vec<Bson>)> = Vec::new();
+    let mut sequences: Vec<DocumentSequence> = Vec::new();
     while pos < end {
         let kind = body[pos];
         pos += 1;
@@ -160,27 +182,27 @@ fn decode_msg(body: &[u8]) -> Result<Request, FrameError> {
                     return err("invalid document sequence size");
                 }
                 let seq_end = pos + size as usize;
-                let (id, mut p) = read_cstring(&body[..seq_end], pos + 4)?;
-                let mut docs = Vec::new();
+                let (identifier, mut p) = read_cstring(&body[..seq_end], pos + 4)?;
+                let mut documents = Vec::new();
                 while p < seq_end {
-                    let (d, n) = read_document(&body[p..seq_end])?;
+                    let (d, n) = read_raw_document(&body[p..seq_end])?;
                     p += n;
-                    docs.push(Bson::Document(d));
+                    documents.push(d);
                 }
                 pos = seq_end;
-                sequences.push((id, docs));
+                if sequences.iter().any(|s| s.identifier == identifier) {
+                    return err(format!("duplicate document sequence {identifier}"));
+                }
+                sequences.push(DocumentSequence { identifier, documents });
             }
             other => return err(format!("unknown section kind {other}")),
         }
     }
-    let Some(mut command) = command else { return err("OP_MSG without a kind 0 section") };
-    for (id, docs) in sequences {
-        if command.contains_key(&id) {
-            return err(format!("duplicate field {id} in document sequence"));
-        }
-        command.insert(id, Bson::Array(docs));
+    let Some(command) = command else { return err("OP_MSG without a kind 0 section") };
+    if let Some(s) = sequences.iter().find(|s| command.contains_key(&s.identifier)) {
+        return err(format!("duplicate field {} in document sequence", s.identifier));
     }
-    Ok(Request::Msg { command, more_to_come: flags & FLAG_MORE_TO_COME != 0 })
+    Ok(Request::Msg { command, sequences, more_to_come: flags & FLAG_MORE_TO_COME != 0 })
 }
 
 fn decode_query(body: &[u8]) -> Result<Request, FrameError> {
@@ -193,7 +215,7 @@ fn decode_query(body: &[u8]) -> Result<Request, FrameError> {
     if rest < body.len() {
         read_document(&body[rest..])?;
     }
-    if let Some(Bson::Document(inner)) = query.get("$query").or_else(|| query.get("query")) {
+    if let Some(bson::Bson::Document(inner)) = query.get("$query").or_else(|| query.get("query")) {
         let mut q = inner.clone();
         if let Some(rp) = query.get("$readPreference") {
             q.insert("$readPreference", rp.clone());
@@ -244,6 +266,10 @@ pub fn validate_document(b: &[u8], depth: usize) -> Result<usize, FrameError> {
                 let l = read_i32(rest, 0)?;
                 if l < 0 || rest.len() < 5 + l as usize {
                     return err("invalid binary length");
+                }
+                // The old binary subtype repeats the length inside the data.
+                if rest[4] == 0x02 && (l < 4 || read_i32(rest, 5)? != l - 4) {
+                    return err("invalid old binary inner length");
                 }
                 5 + l as usize
             }

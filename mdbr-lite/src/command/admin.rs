@@ -20,9 +20,7 @@ pub(crate) fn list_databases(engine: &mut Engine, cmd: &Document) -> CmdResult<D
         let size: i64 = engine
             .collections(&name)
             .iter()
-            .flat_map(|(_, c)| {
-                c.iter().map(|(_, d)| d.to_vec().map(|v| v.len() as i64).unwrap_or(0))
-            })
+            .flat_map(|(_, c)| c.records().map(|(_, d)| d.size() as i64))
             .sum();
         let entry = if name_only {
             doc! { "name": name.clone() }
@@ -152,9 +150,7 @@ pub(crate) fn stats(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResult<
     let name = coll_arg(cmd)?;
     let c = engine.coll(db, &name);
     let count = c.map_or(0, |c| c.len());
-    let size: i64 = c.map_or(0, |c| {
-        c.iter().map(|(_, d)| d.to_vec().map(|v| v.len() as i64).unwrap_or(0)).sum()
-    });
+    let size: i64 = c.map_or(0, |c| c.records().map(|(_, d)| d.size() as i64).sum());
     Ok(
         doc! { "ns": format!("{db}.{name}"), "count": count as i64, "size": size, "storageSize": size, "nindexes": c.map_or(0, |c| c.indexes.len() as i32) },
     )

@@ -1,8 +1,9 @@
 //! CRUD commands: `insert`, `find`, `getMore`, `killCursors`, `update`, `delete`,
 //! `findAndModify`, `count` and `distinct`.
+use bson::raw::RawDocumentBuf;
 use bson::{Bson, Document, doc};
 
-use crate::command::{bool_arg, coll_arg, cursor_reply, doc_arg, int_arg};
+use crate::command::{bool_arg, coll_arg, cursor_reply, doc_arg, int_arg, merge_sequences};
 use crate::engine::Engine;
 use crate::engine::collection::PlanKind;
 use crate::error::{CmdResult, CommandError, code};
@@ -12,6 +13,7 @@ use crate::query::filter::Filter;
 use crate::sort::SortSpec;
 use crate::update::{self, Update, UpdateContext};
 use crate::value::compare;
+use crate::wire::DocumentSequence;
 
 /// What a query reads: filter, order, window and index hint.
 #[derive(Debug, Default)]
@@ -57,10 +59,10 @@ pub(crate) fn select(
     let mut out = Vec::new();
     let early = if sort.is_empty() { sel.limit.map(|l| l + sel.skip) } else { None };
     for rid in rids {
-        if let Some(d) = c.get(rid)
-            && filter.matches(d)
+        if let Some(r) = c.record(rid)
+            && filter.matches_record(r)
         {
-            out.push((rid, d.clone()));
+            out.push((rid, r.to_document()));
             if early.is_some_and(|n| out.len() >= n) {
                 break;
             }
@@ -87,29 +89,45 @@ fn non_negative(cmd: &Document, key: &str) -> CmdResult<Option<usize>> {
     }
 }
 
-/// `insert`.
-pub(crate) fn insert(engine: &mut Engine, db: &str, cmd: &mut Document) -> CmdResult<Document> {
+/// `insert`: the documents come as a document sequence (what drivers send), kept as BSON bytes
+/// all the way into the collection, or as an array in the command.
+pub(crate) fn insert(
+    engine: &mut Engine,
+    db: &str,
+    cmd: &mut Document,
+    sequences: Vec<DocumentSequence>,
+) -> CmdResult<Document> {
     let coll = coll_arg(cmd)?;
     crate::engine::check_coll_name(db, &coll)?;
     let ordered = cmd.get("ordered").is_none_or(crate::value::truthy);
-    let docs = match cmd.remove("documents") {
-        Some(Bson::Array(a)) => a,
-        _ => {
-            return Err(CommandError::failed_to_parse(
-                "BSON field 'insert.documents' is missing but a required field",
-            ));
-        }
-    };
+    let (documents, others): (Vec<_>, Vec<_>) =
+        sequences.into_iter().partition(|s| s.identifier == "documents");
+    merge_sequences(cmd, others)?;
+    let docs: Vec<CmdResult<RawDocumentBuf>> =
+        match (documents.into_iter().next(), cmd.remove("documents")) {
+            (Some(s), _) => s.documents.into_iter().map(Ok).collect(),
+            (None, Some(Bson::Array(a))) => a
+                .into_iter()
+                .map(|d| match d {
+                    Bson::Document(d) => RawDocumentBuf::try_from(&d).map_err(|e| {
+                        CommandError::bad_value(format!("cannot encode document: {e}"))
+                    }),
+                    _ => Err(CommandError::type_mismatch("documents must be objects")),
+                })
+                .collect(),
+            _ => {
+                return Err(CommandError::failed_to_parse(
+                    "BSON field 'insert.documents' is missing but a required field",
+                ));
+            }
+        };
     if docs.is_empty() || docs.len() > 100_000 {
         return Err(CommandError::new(16, "Write batch sizes must be between 1 and 100000"));
     }
     let mut n = 0;
     let mut errors = Vec::new();
     for (i, d) in docs.into_iter().enumerate() {
-        let r = match d {
-            Bson::Document(d) => engine.insert(db, &coll, d),
-            _ => Err(CommandError::type_mismatch("documents must be objects")),
-        };
+        let r = d.and_then(|d| engine.insert_raw(db, &coll, d));
         match r {
             Ok(()) => n += 1,
             Err(e) => {

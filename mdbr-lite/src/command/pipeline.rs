@@ -7,6 +7,7 @@ use crate::command::crud::{Selection, select};
 use crate::command::{bool_arg, command_name, cursor_reply, doc_arg, handshake};
 use crate::engine::Engine;
 use crate::engine::collection::PlanKind;
+use crate::engine::record::Record;
 use crate::error::{CmdResult, CommandError};
 use crate::query::filter::Filter;
 use crate::sort::SortSpec;
@@ -85,7 +86,8 @@ fn run_pipeline(
             None => Filter::all(),
         };
         let (plan, rids) = c.plan(&f, &SortSpec::default(), hint)?;
-        let docs = rids.into_iter().filter_map(|r| c.get(r)).filter(|d| f.matches(d));
+        let docs =
+            rids.filter_map(|r| c.record(r)).filter(|r| f.matches_record(r)).map(Record::doc);
         let grouped = stage::group(docs, spec, &vars)?;
         return Ok((plan, stage::run(engine, db, grouped, &rest[1..], &vars)?));
     }

@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use bson::{Bson, Document, doc};
 
+use crate::engine::record::Record;
 use crate::error::{CmdResult, CommandError, code};
-use crate::index::{Index, IndexSpec, RecordId};
+use crate::index::{Index, IndexKey, IndexSpec, RecordId, RecordIds};
 use crate::query::filter::{Filter, Pred};
 use crate::search::SearchIndexDef;
 use crate::search::vector::VectorCache;
@@ -20,7 +21,7 @@ use crate::value::{OrdBson, type_rank};
 pub(crate) struct Collection {
     pub(crate) options: Document,
     pub(crate) uuid: bson::Uuid,
-    docs: BTreeMap<RecordId, Document>,
+    docs: BTreeMap<RecordId, Record>,
     next_rid: RecordId,
     pub(crate) indexes: Vec<Index>,
     /// Atlas-style search index definitions (`vectorSearch` and `search`).
@@ -53,7 +54,7 @@ struct IndexBounds {
 }
 
 impl IndexBounds {
-    fn scan(&self, ix: &Index) -> Vec<RecordId> {
+    fn scan<'a>(&self, ix: &'a Index) -> RecordIds<'a> {
         let next = self.next_range.as_ref().map(|(lo, hi)| (as_ref(lo), as_ref(hi)));
         ix.scan_prefix(as_ref(&self.lo), as_ref(&self.hi), &self.rest, next)
     }
@@ -96,7 +97,7 @@ impl Collection {
     pub(crate) fn from_meta(
         ns: &str,
         meta: &Document,
-        docs: Vec<(RecordId, Document)>,
+        docs: Vec<(RecordId, Record)>,
     ) -> CmdResult<Self> {
         let options = meta.get_document("options").cloned().unwrap_or_default();
         let mut c = Self::new(options);
@@ -123,7 +124,11 @@ impl Collection {
         }
         for (rid, d) in docs {
             c.next_rid = c.next_rid.max(rid.saturating_add(1));
-            c.index_insert(rid, &d);
+            for ix in &mut c.indexes {
+                if let Some(keys) = record_keys(&ix.spec, &d) {
+                    ix.insert(rid, keys);
+                }
+            }
             c.docs.insert(rid, d);
         }
         let _ = ns;
@@ -137,6 +142,11 @@ impl Collection {
 
     /// A document by record id.
     pub(crate) fn get(&self, rid: RecordId) -> Option<&Document> {
+        self.docs.get(&rid).map(Record::doc)
+    }
+
+    /// A stored record by record id.
+    pub(crate) fn record(&self, rid: RecordId) -> Option<&Record> {
         self.docs.get(&rid)
     }
 
@@ -147,25 +157,22 @@ impl Collection {
 
     /// Every (record id, document) in natural order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&RecordId, &Document)> {
+        self.docs.iter().map(|(rid, r)| (rid, r.doc()))
+    }
+
+    /// Every (record id, stored record) in natural order, without decoding anything.
+    pub(crate) fn records(&self) -> impl Iterator<Item = (&RecordId, &Record)> {
         self.docs.iter()
     }
 
-    fn index_insert(&mut self, rid: RecordId, d: &Document) {
-        for ix in &mut self.indexes {
-            if let Some(keys) = ix.spec.keys_for(d) {
-                ix.insert(rid, &keys);
-            }
-        }
-    }
-
-    fn all_keys(&self, d: &Document) -> Vec<Option<Vec<Vec<OrdBson>>>> {
-        self.indexes.iter().map(|ix| ix.spec.keys_for(d)).collect()
+    fn all_keys(&self, d: &Record) -> Vec<Option<Vec<IndexKey>>> {
+        self.indexes.iter().map(|ix| record_keys(&ix.spec, d)).collect()
     }
 
     fn check_unique(
         &self,
-        ns: &str,
-        keys: &[Option<Vec<Vec<OrdBson>>>],
+        (db, name): (&str, &str),
+        keys: &[Option<Vec<IndexKey>>],
         except: Option<RecordId>,
     ) -> CmdResult<()> {
         for (ix, keys) in self.indexes.iter().zip(keys) {
@@ -174,22 +181,22 @@ impl Collection {
             }
             for k in keys.iter().flatten() {
                 if ix.conflict(k, except).is_some() {
-                    return Err(ix.duplicate_error(ns, k));
+                    return Err(ix.duplicate_error(&format!("{db}.{name}"), k));
                 }
             }
         }
         Ok(())
     }
 
-    /// Inserts a document (which must have an `_id`), enforcing unique indexes.
-    pub(crate) fn insert(&mut self, ns: &str, d: Document) -> CmdResult<RecordId> {
+    /// Inserts a document (which must have an `_id` first), enforcing unique indexes.
+    pub(crate) fn insert(&mut self, ns: (&str, &str), d: Record) -> CmdResult<RecordId> {
         let keys = self.all_keys(&d);
         self.check_unique(ns, &keys, None)?;
         let rid = self.next_rid;
         self.next_rid += 1;
         for (ix, k) in self.indexes.iter_mut().zip(keys) {
             if let Some(k) = k {
-                ix.insert(rid, &k);
+                ix.insert(rid, k);
             }
         }
         self.docs.insert(rid, d);
@@ -198,22 +205,22 @@ impl Collection {
     }
 
     /// Replaces the document at `rid`, enforcing unique indexes.
-    pub(crate) fn replace(&mut self, ns: &str, rid: RecordId, d: Document) -> CmdResult<()> {
+    pub(crate) fn replace(&mut self, ns: (&str, &str), rid: RecordId, d: Record) -> CmdResult<()> {
         let new_keys = self.all_keys(&d);
         self.check_unique(ns, &new_keys, Some(rid))?;
         let Some(old) = self.docs.remove(&rid) else {
             return Err(CommandError::new(code::INTERNAL_ERROR, "record vanished"));
         };
         for (ix, nk) in self.indexes.iter_mut().zip(new_keys) {
-            let ok = ix.spec.keys_for(&old);
+            let ok = record_keys(&ix.spec, &old);
             if ok == nk {
                 continue;
             }
             if let Some(k) = ok {
-                ix.remove(rid, &k);
+                ix.remove(rid, k);
             }
             if let Some(k) = nk {
-                ix.insert(rid, &k);
+                ix.insert(rid, k);
             }
         }
         self.docs.insert(rid, d);
@@ -222,12 +229,12 @@ impl Collection {
     }
 
     /// Removes the document at `rid`.
-    pub(crate) fn remove(&mut self, rid: RecordId) -> Option<Document> {
+    pub(crate) fn remove(&mut self, rid: RecordId) -> Option<Record> {
         let old = self.docs.remove(&rid)?;
         self.version = next_version();
         for ix in &mut self.indexes {
-            if let Some(keys) = ix.spec.keys_for(&old) {
-                ix.remove(rid, &keys);
+            if let Some(keys) = record_keys(&ix.spec, &old) {
+                ix.remove(rid, keys);
             }
         }
         Some(old)
@@ -276,7 +283,7 @@ impl Collection {
         }
         let mut ix = Index::new(spec);
         for (rid, d) in &self.docs {
-            if let Some(keys) = ix.spec.keys_for(d) {
+            if let Some(keys) = record_keys(&ix.spec, d) {
                 if ix.spec.unique {
                     for k in &keys {
                         if ix.conflict(k, Some(*rid)).is_some() {
@@ -284,7 +291,7 @@ impl Collection {
                         }
                     }
                 }
-                ix.insert(*rid, &keys);
+                ix.insert(*rid, keys);
             }
         }
         self.indexes.push(ix);
@@ -322,12 +329,12 @@ impl Collection {
         filter: &Filter,
         sort: &SortSpec,
         hint: Option<&Bson>,
-    ) -> CmdResult<(PlanKind, Vec<RecordId>)> {
+    ) -> CmdResult<(PlanKind, RecordIds<'_>)> {
         if let Some(h) = hint {
             if let Bson::Document(d) = h
                 && d.contains_key("$natural")
             {
-                return Ok((PlanKind::CollScan, self.docs.keys().copied().collect()));
+                return Ok((PlanKind::CollScan, Box::new(self.docs.keys().copied())));
             }
             let is_empty = matches!(h, Bson::String(s) if s.is_empty())
                 || matches!(h, Bson::Document(d) if d.is_empty());
@@ -387,7 +394,7 @@ impl Collection {
                         break;
                     }
                 }
-                return Ok((ix_plan(ix, b.shown), rids));
+                return Ok((ix_plan(ix, b.shown), Box::new(rids.into_iter())));
             }
             let rids = b.scan(ix);
             return Ok((ix_plan(ix, b.shown), rids));
@@ -398,7 +405,7 @@ impl Collection {
         {
             return Ok((ix_plan(ix, "[MinKey, MaxKey]".to_string()), ix.scan_all()));
         }
-        Ok((PlanKind::CollScan, self.docs.keys().copied().collect()))
+        Ok((PlanKind::CollScan, Box::new(self.docs.keys().copied())))
     }
 
     /// Bounds on `ix` implied by the filter's top-level predicates: equalities on a
@@ -463,6 +470,18 @@ impl Collection {
             rest: Vec::new(),
             next_range: None,
         })
+    }
+}
+
+/// The keys a stored document has in an index: from the decoded document when there is one,
+/// else from the bytes when the index allows it, else from the document decoded now.
+fn record_keys(spec: &IndexSpec, d: &Record) -> Option<Vec<IndexKey>> {
+    if let Some(doc) = d.decoded() {
+        return spec.keys_for(doc);
+    }
+    match spec.keys_for_raw(d.raw()) {
+        Some(keys) => keys,
+        None => spec.keys_for(d.doc()),
     }
 }
 

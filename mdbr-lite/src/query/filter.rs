@@ -1,9 +1,11 @@
 //! The filter matcher: a query document compiled once, then matched against documents.
 use std::cmp::Ordering;
 
+use bson::raw::RawDocument;
 use bson::{Bson, Document};
 
 use crate::aggregate::expr;
+use crate::engine::record::{Record, raw_field};
 use crate::error::{CmdResult, CommandError};
 use crate::query::path::{self, Leaf};
 use crate::value::{self, as_f64, compare, type_rank, values_equal};
@@ -71,6 +73,18 @@ impl Filter {
     /// Whether `doc` matches.
     pub(crate) fn matches(&self, doc: &Document) -> bool {
         matches_node(&self.root, doc)
+    }
+
+    /// Whether a stored document matches, decided from its bytes when the filter allows it, so
+    /// that a scan decodes only the documents it returns.
+    pub(crate) fn matches_record(&self, r: &Record) -> bool {
+        if let Some(d) = r.decoded() {
+            return self.matches(d);
+        }
+        match matches_raw(&self.root, r.raw()) {
+            Some(m) => m,
+            None => self.matches(r.doc()),
+        }
     }
 
     /// The index of the first element of the array at `array_path` that satisfies the
@@ -427,6 +441,32 @@ fn attach_vars(n: &mut Node, vars: &expr::Vars) {
     }
 }
 
+/// Matches a conjunction of predicates on top-level fields against BSON bytes; `None` when a
+/// part needs the decoded document (an array value, a dotted path, `$or`, `$expr`).
+fn matches_raw(n: &Node, raw: &RawDocument) -> Option<bool> {
+    match n {
+        Node::And(v) => {
+            for c in v {
+                if !matches_raw(c, raw)? {
+                    return Some(false);
+                }
+            }
+            Some(true)
+        }
+        Node::Field { parts, pred, .. } => {
+            let [only] = parts.as_slice() else { return None };
+            // One top-level field that is not an array reaches exactly one leaf, where
+            // `match_path` is `match_leaf` (as in its own fast path).
+            match raw_field(raw, only).ok()? {
+                None => Some(match_leaf(Leaf::Missing, pred)),
+                Some(Bson::Array(_)) => None,
+                Some(v) => Some(match_leaf(Leaf::Value(&v, false), pred)),
+            }
+        }
+        _ => None,
+    }
+}
+
 fn matches_node(n: &Node, doc: &Document) -> bool {
     match n {
         Node::And(v) => v.iter().all(|c| matches_node(c, doc)),
@@ -545,5 +585,55 @@ fn match_leaf(leaf: Leaf<'_>, pred: &Pred) -> bool {
         },
         Pred::Not(p) => !match_leaf(leaf, p),
         Pred::And(ps) => ps.iter().all(|p| match_leaf(leaf, p)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bson::raw::RawDocumentBuf;
+    use bson::{Bson, doc};
+
+    use super::*;
+
+    #[test]
+    fn matching_stored_bytes_agrees_with_matching_documents() {
+        let docs = [
+            doc! { "_id": 1, "a": 1, "s": "x", "n": Bson::Null },
+            doc! { "_id": 2, "a": 2.5, "s": "y", "d": { "e": 1 } },
+            doc! { "_id": 3, "a": [1, 2], "s": "x" },
+            doc! { "_id": 4, "a": "1", "b": true, "t": bson::DateTime::from_millis(5) },
+            doc! { "_id": 5, "a": f64::NAN, "a2": 1_i64 },
+            doc! { "_id": 6 },
+        ];
+        let filters = [
+            doc! {},
+            doc! { "a": 1 },
+            doc! { "a": 1.0, "s": "x" },
+            doc! { "a": { "$gt": 1 } },
+            doc! { "a": { "$gte": 1, "$lt": 3 } },
+            doc! { "a": { "$ne": 1 } },
+            doc! { "a": { "$in": [1, "1"] } },
+            doc! { "a": { "$exists": false } },
+            doc! { "n": Bson::Null },
+            doc! { "missing": Bson::Null },
+            doc! { "missing": { "$gte": Bson::Null } },
+            doc! { "a": { "$lt": Bson::MaxKey } },
+            doc! { "d": { "e": 1 } },
+            doc! { "d.e": 1 },
+            doc! { "s": { "$regex": "^x" } },
+            doc! { "a": { "$type": "number" } },
+            doc! { "a": f64::NAN },
+            doc! { "a2": { "$gte": 1 } },
+            doc! { "b": true, "t": { "$gt": bson::DateTime::from_millis(1) } },
+            doc! { "$or": [{ "a": 1 }, { "s": "y" }] },
+        ];
+        for f in &filters {
+            let filter = Filter::new(f).unwrap();
+            for d in &docs {
+                let raw = RawDocumentBuf::try_from(d).unwrap();
+                let record = Record::from_raw(raw);
+                assert_eq!(filter.matches_record(&record), filter.matches(d), "{f} on {d}");
+            }
+        }
     }
 }

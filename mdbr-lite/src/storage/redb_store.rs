@@ -2,6 +2,7 @@
 use std::path::Path;
 
 use bson::Document;
+use bson::raw::RawDocumentBuf;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::error::{CmdResult, CommandError, code};
@@ -54,7 +55,9 @@ impl Storage for RedbStorage {
             for e in docs.range((ns.as_str(), 0u64)..=(ns.as_str(), u64::MAX)).map_err(io_err)? {
                 let (dk, dv) = e.map_err(io_err)?;
                 let rid = dk.value().1;
-                list.push((rid, Document::from_reader(dv.value()).map_err(io_err)?));
+                let bytes = dv.value();
+                crate::wire::validate_document(bytes, 0).map_err(io_err)?;
+                list.push((rid, RawDocumentBuf::from_bytes(bytes.to_vec()).map_err(io_err)?));
             }
             out.push(LoadedCollection { ns, meta, docs: list });
         }

@@ -1,0 +1,321 @@
+//! One stored document: its BSON bytes, which are what the collection keeps, and the decoded
+//! form that queries read, built on first use.
+//!
+//! Inserts keep the bytes as the client sent them (after [`prepare_new_raw`] has checked them),
+//! so a batch of inserts decodes nothing; the first read of a document decodes it once.
+use std::sync::OnceLock;
+
+use bson::oid::ObjectId;
+use bson::raw::{RawDocument, RawDocumentBuf};
+use bson::spec::ElementType;
+use bson::{Bson, Document};
+
+use crate::error::{CmdResult, CommandError, code};
+
+/// A stored document.
+#[derive(Debug, Clone)]
+pub(crate) struct Record {
+    raw: RawDocumentBuf,
+    /// Boxed so that a record not yet read stays small in the collection's B-tree.
+    doc: OnceLock<Box<Document>>,
+}
+
+impl Record {
+    /// A record of bytes that passed [`prepare_new_raw`] (or were read back from storage after
+    /// the wire validator accepted them).
+    pub(crate) fn from_raw(raw: RawDocumentBuf) -> Self {
+        Self { raw, doc: OnceLock::new() }
+    }
+
+    /// A record of a decoded document, encoded once here.
+    pub(crate) fn from_doc(doc: Document) -> CmdResult<Self> {
+        let raw = RawDocumentBuf::try_from(&doc)
+            .map_err(|e| CommandError::bad_value(format!("cannot encode document: {e}")))?;
+        Ok(Self { raw, doc: OnceLock::from(Box::new(doc)) })
+    }
+
+    /// The BSON bytes.
+    pub(crate) fn raw(&self) -> &RawDocument {
+        &self.raw
+    }
+
+    /// The encoded size in bytes.
+    pub(crate) fn size(&self) -> usize {
+        self.raw.as_bytes().len()
+    }
+
+    /// The decoded document if it has been decoded already.
+    pub(crate) fn decoded(&self) -> Option<&Document> {
+        self.doc.get().map(|d| &**d)
+    }
+
+    /// The decoded document, decoding it on first use.
+    pub(crate) fn doc(&self) -> &Document {
+        self.doc.get_or_init(|| Box::new(self.decode()))
+    }
+
+    /// An owned copy of the document: a clone of the decoded form when there is one, else
+    /// decoded from the bytes without keeping the result (the caller is about to change it or
+    /// send it away).
+    pub(crate) fn to_document(&self) -> Document {
+        match self.decoded() {
+            Some(d) => d.clone(),
+            None => self.decode(),
+        }
+    }
+
+    fn decode(&self) -> Document {
+        match Document::try_from(self.raw.as_ref()) {
+            Ok(d) => d,
+            Err(e) => {
+                // Unreachable for bytes the wire validator accepted; never fail a read over it.
+                tracing::error!(error = %e, "a stored document could not be decoded");
+                Document::new()
+            }
+        }
+    }
+}
+
+/// Checks a new document given as BSON bytes (already structurally validated) and returns it
+/// with `_id` as its first field, generating an ObjectId when it has none. The checks are those
+/// of [`crate::engine::prepare_new_doc`]: no `$`-prefixed field names, no array, regex or
+/// undefined `_id`.
+pub(crate) fn prepare_new_raw(raw: RawDocumentBuf) -> CmdResult<RawDocumentBuf> {
+    let bytes = raw.as_bytes();
+    check_field_names(bytes, 0)?;
+    let mut at = 4;
+    let mut id = None;
+    for (t, key, value) in elements(bytes) {
+        let len = 1 + key.len() + 1 + value.len();
+        if key == b"_id" {
+            if id.is_some() {
+                // A repeated `_id`: decoded, the last one wins, as for any repeated field.
+                let mut d = Document::try_from(raw.as_ref()).map_err(malformed)?;
+                crate::engine::prepare_new_doc(&mut d)?;
+                return RawDocumentBuf::try_from(&d).map_err(malformed);
+            }
+            let refused = match t {
+                0x04 => "can't use an array for _id",
+                0x0B => "can't use a regex for _id",
+                0x06 => "can't use a undefined for _id",
+                _ => "",
+            };
+            if !refused.is_empty() {
+                return Err(CommandError::new(code::INVALID_ID_FIELD, refused));
+            }
+            id = Some((at, at + len));
+        }
+        at += len;
+    }
+    let generated;
+    let (id_bytes, rest_before, rest_after): (&[u8], &[u8], &[u8]) = match id {
+        Some((4, _)) => return Ok(raw),
+        Some((start, end)) => (&bytes[start..end], &bytes[4..start], &bytes[end..bytes.len() - 1]),
+        None => {
+            let mut el = Vec::with_capacity(17);
+            el.push(ElementType::ObjectId as u8);
+            el.extend_from_slice(b"_id\0");
+            el.extend_from_slice(&ObjectId::new().bytes());
+            generated = el;
+            (&generated, &bytes[4..bytes.len() - 1], &[])
+        }
+    };
+    let len = 4 + id_bytes.len() + rest_before.len() + rest_after.len() + 1;
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(&i32::try_from(len).unwrap_or(i32::MAX).to_le_bytes());
+    out.extend_from_slice(id_bytes);
+    out.extend_from_slice(rest_before);
+    out.extend_from_slice(rest_after);
+    out.push(0);
+    RawDocumentBuf::from_bytes(out).map_err(malformed)
+}
+
+/// The value of top-level field `key` (its last occurrence, as in the decoded document),
+/// decoded, or `Ok(None)` when missing.
+pub(crate) fn raw_field(raw: &RawDocument, key: &str) -> CmdResult<Option<Bson>> {
+    let Some((t, value)) = elements(raw.as_bytes())
+        .filter(|(_, k, _)| *k == key.as_bytes())
+        .map(|(t, _, v)| (t, v))
+        .last()
+    else {
+        return Ok(None);
+    };
+    if let Some(v) = scalar(t, value) {
+        return Ok(Some(v));
+    }
+    let mut found = None;
+    for el in raw.iter_elements() {
+        let el = el.map_err(malformed)?;
+        if el.key().as_str() == key {
+            found = Some(el.value().map_err(malformed)?);
+        }
+    }
+    found.map(Bson::try_from).transpose().map_err(malformed)
+}
+
+/// The common scalar types read directly from a value's bytes; `None` for the others.
+fn scalar(t: u8, value: &[u8]) -> Option<Bson> {
+    let eight = || <[u8; 8]>::try_from(value).ok();
+    Some(match t {
+        0x01 => Bson::Double(f64::from_le_bytes(eight()?)),
+        0x02 => {
+            let text = value.get(4..value.len().checked_sub(1)?)?;
+            Bson::String(std::str::from_utf8(text).ok()?.to_owned())
+        }
+        0x07 => Bson::ObjectId(ObjectId::from_bytes(value.try_into().ok()?)),
+        0x08 => Bson::Boolean(*value.first()? != 0),
+        0x09 => Bson::DateTime(bson::DateTime::from_millis(i64::from_le_bytes(eight()?))),
+        0x0A => Bson::Null,
+        0x10 => Bson::Int32(i32::from_le_bytes(value.try_into().ok()?)),
+        0x12 => Bson::Int64(i64::from_le_bytes(eight()?)),
+        _ => return None,
+    })
+}
+
+/// Refuses `$`-prefixed field names (except DBRef fields) at any depth, like
+/// [`crate::engine::check_field_names`].
+fn check_field_names(doc: &[u8], depth: usize) -> CmdResult<()> {
+    for (t, key, value) in elements(doc) {
+        if key.first() == Some(&b'$') && !matches!(key, b"$ref" | b"$id" | b"$db") {
+            return Err(CommandError::new(
+                code::DOLLAR_PREFIXED_FIELD_NAME,
+                format!(
+                    "Document can't have $ prefixed field names: {}",
+                    String::from_utf8_lossy(key)
+                ),
+            ));
+        }
+        if depth < 200 {
+            check_value_names(t, value, depth + 1)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_value_names(t: u8, value: &[u8], depth: usize) -> CmdResult<()> {
+    match t {
+        0x03 => check_field_names(value, depth),
+        // The elements of an array are values, not fields: only the documents inside count.
+        0x04 => elements(value).try_for_each(|(t, _, v)| check_value_names(t, v, depth + 1)),
+        _ => Ok(()),
+    }
+}
+
+/// The elements (type, key, value bytes) of a BSON document the wire validator accepted.
+/// Iteration stops early at anything malformed, which such a document does not contain.
+fn elements(doc: &[u8]) -> impl Iterator<Item = (u8, &[u8], &[u8])> {
+    let mut pos = 4;
+    std::iter::from_fn(move || {
+        let t = *doc.get(pos)?;
+        if t == 0 {
+            return None;
+        }
+        let key_start = pos + 1;
+        let key_len = doc.get(key_start..)?.iter().position(|c| *c == 0)?;
+        let value_start = key_start + key_len + 1;
+        let rest = doc.get(value_start..)?;
+        let len = value_len(t, rest)?;
+        pos = value_start + len;
+        Some((t, doc.get(key_start..key_start + key_len)?, rest.get(..len)?))
+    })
+}
+
+/// The length of a value of BSON type `t` at the start of `rest`.
+fn value_len(t: u8, rest: &[u8]) -> Option<usize> {
+    let len_at = |at: usize| -> Option<usize> {
+        let b = rest.get(at..at + 4)?;
+        usize::try_from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])).ok()
+    };
+    let cstring = |from: usize| -> Option<usize> {
+        Some(rest.get(from..)?.iter().position(|c| *c == 0)? + 1)
+    };
+    Some(match t {
+        0x01 | 0x09 | 0x11 | 0x12 => 8,
+        0x07 => 12,
+        0x08 => 1,
+        0x10 => 4,
+        0x13 => 16,
+        0x06 | 0x0A | 0xFF | 0x7F => 0,
+        0x02 | 0x0D | 0x0E => 4 + len_at(0)?,
+        0x03 | 0x04 | 0x0F => len_at(0)?,
+        0x05 => 5 + len_at(0)?,
+        0x0B => {
+            let pattern = cstring(0)?;
+            pattern + cstring(pattern)?
+        }
+        0x0C => 4 + len_at(0)? + 12,
+        _ => return None,
+    })
+}
+
+fn malformed(e: impl std::fmt::Display) -> CommandError {
+    CommandError::bad_value(format!("invalid BSON: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use bson::{Bson, doc, rawdoc};
+
+    use super::*;
+
+    fn prepared(d: Document) -> CmdResult<Document> {
+        let raw = prepare_new_raw(RawDocumentBuf::try_from(&d).unwrap())?;
+        Ok(Document::try_from(raw.as_ref()).unwrap())
+    }
+
+    #[test]
+    fn id_goes_first_or_is_generated() {
+        let d = prepared(doc! { "a": 1, "_id": "x", "b": [1, 2] }).unwrap();
+        assert_eq!(d, doc! { "_id": "x", "a": 1, "b": [1, 2] });
+        assert_eq!(d.keys().collect::<Vec<_>>(), ["_id", "a", "b"]);
+        let d = prepared(doc! { "a": 1 }).unwrap();
+        assert!(matches!(d.get("_id"), Some(Bson::ObjectId(_))));
+        assert_eq!(d.keys().collect::<Vec<_>>(), ["_id", "a"]);
+        let d = prepared(doc! {}).unwrap();
+        assert_eq!(d.len(), 1);
+    }
+
+    #[test]
+    fn refuses_what_prepare_new_doc_refuses() {
+        for bad in [
+            doc! { "_id": [1] },
+            doc! { "_id": Bson::RegularExpression(bson::Regex {
+                pattern: "a".to_string().try_into().unwrap(),
+                options: "".to_string().try_into().unwrap(),
+            }) },
+            doc! { "_id": Bson::Undefined },
+            doc! { "$set": 1 },
+            doc! { "a": { "b": [{ "$x": 1 }] } },
+            doc! { "a": [[{ "$x": 1 }]] },
+        ] {
+            let raw_err = prepared(bad.clone()).unwrap_err();
+            let mut d = bad.clone();
+            let doc_err = crate::engine::prepare_new_doc(&mut d).unwrap_err();
+            assert_eq!(raw_err, doc_err, "{bad}");
+        }
+        assert!(prepared(doc! { "a": { "$ref": "c", "$id": 1, "$db": "d" } }).is_ok());
+    }
+
+    #[test]
+    fn a_repeated_id_keeps_the_last_as_decoding_does() {
+        let raw = rawdoc! { "_id": 1, "a": 2, "_id": 3 };
+        let out = prepare_new_raw(raw).unwrap();
+        let d = Document::try_from(out.as_ref()).unwrap();
+        assert_eq!(d.get("_id"), Some(&Bson::Int32(3)));
+        assert_eq!(raw_field(&out, "_id").unwrap(), Some(Bson::Int32(3)));
+    }
+
+    #[test]
+    fn raw_field_reads_any_type() {
+        let d = doc! {
+            "o": bson::oid::ObjectId::new(), "i": 5, "s": "x", "e": "", "n": { "a": [1] }, "f": 1.5,
+            "b": true, "l": 7_i64, "z": Bson::Null, "t": bson::DateTime::from_millis(-5),
+            "a": [1, "x"], "ts": bson::Timestamp { time: 1, increment: 2 },
+        };
+        let raw = RawDocumentBuf::try_from(&d).unwrap();
+        for (k, v) in &d {
+            assert_eq!(raw_field(&raw, k).unwrap().as_ref(), Some(v));
+        }
+        assert_eq!(raw_field(&raw, "missing").unwrap(), None);
+    }
+}
