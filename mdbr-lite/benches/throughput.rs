@@ -52,14 +52,18 @@ async fn main() {
         .map(|i| doc! { "i": i, "k": i % 100, "name": format!("user{i}"), "active": i % 2 == 0 })
         .collect();
 
+    // The copy handed to the driver is made before the clock starts: the
+    // figure is the insert, not the bench's own cloning.
+    let batch = docs.clone();
     let t = Instant::now();
-    c.insert_many(docs.clone()).await.unwrap();
+    c.insert_many(batch).await.unwrap();
     report("insert_many", n as usize, t.elapsed());
     if std::env::var("MDBR_BENCH_ONLY_INSERT").is_ok() {
         for round in 0..10 {
             let c = db.collection::<Document>(&format!("ins{round}"));
+            let batch = docs.clone();
             let t = Instant::now();
-            c.insert_many(docs.clone()).await.unwrap();
+            c.insert_many(batch).await.unwrap();
             report("insert_many (again)", n as usize, t.elapsed());
         }
         return;

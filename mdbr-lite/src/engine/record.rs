@@ -153,6 +153,12 @@ pub(crate) fn raw_field(raw: &RawDocument, key: &str) -> CmdResult<Option<Bson>>
     found.map(Bson::try_from).transpose().map_err(malformed)
 }
 
+/// The type byte and value bytes of top-level field `key` (its last
+/// occurrence, as in the decoded document), or `None` when missing.
+pub(crate) fn raw_element<'a>(raw: &'a RawDocument, key: &str) -> Option<(u8, &'a [u8])> {
+    elements(raw.as_bytes()).filter(|(_, k, _)| *k == key.as_bytes()).map(|(t, _, v)| (t, v)).last()
+}
+
 /// The common scalar types read directly from a value's bytes; `None` for the others.
 fn scalar(t: u8, value: &[u8]) -> Option<Bson> {
     let eight = || <[u8; 8]>::try_from(value).ok();

@@ -5,7 +5,7 @@ use bson::raw::RawDocument;
 use bson::{Bson, Document};
 
 use crate::aggregate::expr;
-use crate::engine::record::{Record, raw_field};
+use crate::engine::record::{Record, raw_element, raw_field};
 use crate::error::{CmdResult, CommandError};
 use crate::query::path::{self, Leaf};
 use crate::value::{self, as_f64, compare, type_rank, values_equal};
@@ -76,11 +76,9 @@ impl Filter {
     }
 
     /// Whether a stored document matches, decided from its bytes when the filter allows it, so
-    /// that a scan decodes only the documents it returns.
+    /// that a scan decodes only the documents it returns. The bytes are tried first even when
+    /// the decoded form exists: top-level predicates read them without hashing or allocating.
     pub(crate) fn matches_record(&self, r: &Record) -> bool {
-        if let Some(d) = r.decoded() {
-            return self.matches(d);
-        }
         match matches_raw(&self.root, r.raw()) {
             Some(m) => m,
             None => self.matches(r.doc()),
@@ -455,6 +453,10 @@ fn matches_raw(n: &Node, raw: &RawDocument) -> Option<bool> {
         }
         Node::Field { parts, pred, .. } => {
             let [only] = parts.as_slice() else { return None };
+            // Equality with a string (the app filter of every scoped query) compares bytes.
+            if let Pred::Eq(Bson::String(target)) = pred {
+                return string_eq_raw(raw, only, target);
+            }
             // One top-level field that is not an array reaches exactly one leaf, where
             // `match_path` is `match_leaf` (as in its own fast path).
             match raw_field(raw, only).ok()? {
@@ -464,6 +466,19 @@ fn matches_raw(n: &Node, raw: &RawDocument) -> Option<bool> {
             }
         }
         _ => None,
+    }
+}
+
+/// `{key: "target"}` decided on the stored bytes, without decoding the value; `None` when the
+/// stored value needs the general path (an array matches by its elements, a symbol by its text).
+fn string_eq_raw(raw: &RawDocument, key: &str, target: &str) -> Option<bool> {
+    match raw_element(raw, key) {
+        // A missing field equals only null.
+        None => Some(false),
+        Some((0x02, v)) => Some(v.get(4..v.len().checked_sub(1)?)? == target.as_bytes()),
+        Some((0x04 | 0x0E, _)) => None,
+        // Any other type never equals a string.
+        Some(_) => Some(false),
     }
 }
 
@@ -604,11 +619,19 @@ mod tests {
             doc! { "_id": 4, "a": "1", "b": true, "t": bson::DateTime::from_millis(5) },
             doc! { "_id": 5, "a": f64::NAN, "a2": 1_i64 },
             doc! { "_id": 6 },
+            doc! { "_id": 7, "s": ["y", "x"] },
+            doc! { "_id": 8, "s": Bson::Symbol("x".into()), "a": "x" },
+            doc! { "_id": 9, "s": "x", "s2": "", "a": Bson::Null },
         ];
         let filters = [
             doc! {},
             doc! { "a": 1 },
             doc! { "a": 1.0, "s": "x" },
+            doc! { "s": "x" },
+            doc! { "s": "y", "_id": 2 },
+            doc! { "s2": "" },
+            doc! { "a": "x" },
+            doc! { "missing": "x" },
             doc! { "a": { "$gt": 1 } },
             doc! { "a": { "$gte": 1, "$lt": 3 } },
             doc! { "a": { "$ne": 1 } },
