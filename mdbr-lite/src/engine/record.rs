@@ -160,7 +160,7 @@ pub(crate) fn raw_element<'a>(raw: &'a RawDocument, key: &str) -> Option<(u8, &'
 }
 
 /// The common scalar types read directly from a value's bytes; `None` for the others.
-fn scalar(t: u8, value: &[u8]) -> Option<Bson> {
+pub(crate) fn scalar(t: u8, value: &[u8]) -> Option<Bson> {
     let eight = || <[u8; 8]>::try_from(value).ok();
     Some(match t {
         0x01 => Bson::Double(f64::from_le_bytes(eight()?)),
@@ -209,7 +209,7 @@ fn check_value_names(t: u8, value: &[u8], depth: usize) -> CmdResult<()> {
 
 /// The elements (type, key, value bytes) of a BSON document the wire validator accepted.
 /// Iteration stops early at anything malformed, which such a document does not contain.
-fn elements(doc: &[u8]) -> impl Iterator<Item = (u8, &[u8], &[u8])> {
+pub(crate) fn elements(doc: &[u8]) -> impl Iterator<Item = (u8, &[u8], &[u8])> {
     let mut pos = 4;
     std::iter::from_fn(move || {
         let t = *doc.get(pos)?;

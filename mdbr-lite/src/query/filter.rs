@@ -5,7 +5,7 @@ use bson::raw::RawDocument;
 use bson::{Bson, Document};
 
 use crate::aggregate::expr;
-use crate::engine::record::{Record, raw_element, raw_field};
+use crate::engine::record::{Record, elements, raw_element, raw_field, scalar};
 use crate::error::{CmdResult, CommandError};
 use crate::query::path::{self, Leaf};
 use crate::value::{self, as_f64, compare, type_rank, values_equal};
@@ -439,10 +439,35 @@ fn attach_vars(n: &mut Node, vars: &expr::Vars) {
     }
 }
 
+/// Most predicates a conjunction may have to be matched in one walk of the stored bytes.
+const ONE_WALK: usize = 8;
+
 /// Matches a conjunction of predicates on top-level fields against BSON bytes; `None` when a
 /// part needs the decoded document (an array value, a dotted path, `$or`, `$expr`).
 fn matches_raw(n: &Node, raw: &RawDocument) -> Option<bool> {
+    let top_field = |c: &Node| matches!(c, Node::Field { parts, .. } if parts.len() == 1);
     match n {
+        // One walk of the document finds every field the conjunction names.
+        Node::And(v) if v.len() <= ONE_WALK && v.iter().all(top_field) => {
+            let mut found: [Option<(u8, &[u8])>; ONE_WALK] = [None; ONE_WALK];
+            for (t, key, value) in elements(raw.as_bytes()) {
+                for (slot, c) in found.iter_mut().zip(v) {
+                    if let Node::Field { parts, .. } = c
+                        && parts.first().is_some_and(|p| p.as_bytes() == key)
+                    {
+                        // The last occurrence wins, as in the decoded document.
+                        *slot = Some((t, value));
+                    }
+                }
+            }
+            for (c, el) in v.iter().zip(found) {
+                let Node::Field { parts, pred, .. } = c else { return None };
+                if !field_matches_raw(raw, parts.first()?, el, pred)? {
+                    return Some(false);
+                }
+            }
+            Some(true)
+        }
         Node::And(v) => {
             for c in v {
                 if !matches_raw(c, raw)? {
@@ -453,32 +478,44 @@ fn matches_raw(n: &Node, raw: &RawDocument) -> Option<bool> {
         }
         Node::Field { parts, pred, .. } => {
             let [only] = parts.as_slice() else { return None };
-            // Equality with a string (the app filter of every scoped query) compares bytes.
-            if let Pred::Eq(Bson::String(target)) = pred {
-                return string_eq_raw(raw, only, target);
-            }
-            // One top-level field that is not an array reaches exactly one leaf, where
-            // `match_path` is `match_leaf` (as in its own fast path).
-            match raw_field(raw, only).ok()? {
-                None => Some(match_leaf(Leaf::Missing, pred)),
-                Some(Bson::Array(_)) => None,
-                Some(v) => Some(match_leaf(Leaf::Value(&v, false), pred)),
-            }
+            field_matches_raw(raw, only, raw_element(raw, only), pred)
         }
         _ => None,
     }
 }
 
-/// `{key: "target"}` decided on the stored bytes, without decoding the value; `None` when the
-/// stored value needs the general path (an array matches by its elements, a symbol by its text).
-fn string_eq_raw(raw: &RawDocument, key: &str, target: &str) -> Option<bool> {
-    match raw_element(raw, key) {
-        // A missing field equals only null.
-        None => Some(false),
-        Some((0x02, v)) => Some(v.get(4..v.len().checked_sub(1)?)? == target.as_bytes()),
-        Some((0x04 | 0x0E, _)) => None,
-        // Any other type never equals a string.
-        Some(_) => Some(false),
+/// A predicate on top-level field `key`, decided from its element in the stored bytes (`el`:
+/// type and value bytes, `None` when missing); `None` when it needs the decoded document.
+fn field_matches_raw(
+    raw: &RawDocument,
+    key: &str,
+    el: Option<(u8, &[u8])>,
+    pred: &Pred,
+) -> Option<bool> {
+    // Equality with a string (the app filter of every scoped query) compares bytes.
+    if let Pred::Eq(Bson::String(target)) = pred {
+        return match el {
+            // A missing field equals only null.
+            None => Some(false),
+            Some((0x02, v)) => Some(v.get(4..v.len().checked_sub(1)?)? == target.as_bytes()),
+            // An array matches by its elements, a symbol by its text: the general path.
+            Some((0x04 | 0x0E, _)) => None,
+            // Any other type never equals a string.
+            Some(_) => Some(false),
+        };
+    }
+    // One top-level field that is not an array reaches exactly one leaf, where `match_path`
+    // is `match_leaf` (as in its own fast path).
+    match el {
+        None => Some(match_leaf(Leaf::Missing, pred)),
+        Some((0x04, _)) => None,
+        Some((t, v)) => {
+            let value = match scalar(t, v) {
+                Some(value) => value,
+                None => raw_field(raw, key).ok()??,
+            };
+            Some(match_leaf(Leaf::Value(&value, false), pred))
+        }
     }
 }
 
@@ -632,6 +669,8 @@ mod tests {
             doc! { "s2": "" },
             doc! { "a": "x" },
             doc! { "missing": "x" },
+            doc! { "d": { "e": 1 }, "_id": 2 },
+            doc! { "_id": { "$gte": 2 }, "s": "x", "a": { "$exists": true } },
             doc! { "a": { "$gt": 1 } },
             doc! { "a": { "$gte": 1, "$lt": 3 } },
             doc! { "a": { "$ne": 1 } },
@@ -657,6 +696,23 @@ mod tests {
                 let record = Record::from_raw(raw);
                 assert_eq!(filter.matches_record(&record), filter.matches(d), "{f} on {d}");
             }
+        }
+        // Stored bytes may repeat a field; as in the decoded document, the last one counts.
+        let mut repeated = RawDocumentBuf::new();
+        repeated.append(bson::raw::cstr!("_id"), 10);
+        repeated.append(bson::raw::cstr!("s"), "y");
+        repeated.append(bson::raw::cstr!("n"), 1);
+        repeated.append(bson::raw::cstr!("s"), "x");
+        let decoded = Document::try_from(repeated.as_ref()).unwrap();
+        let record = Record::from_raw(repeated);
+        for f in [
+            doc! { "s": "x" },
+            doc! { "s": "y" },
+            doc! { "s": "x", "n": 1 },
+            doc! { "n": 1, "s": "y" },
+        ] {
+            let filter = Filter::new(&f).unwrap();
+            assert_eq!(filter.matches_record(&record), filter.matches(&decoded), "{f}");
         }
     }
 }
