@@ -94,40 +94,35 @@ fn pipeline(i: usize) -> [Document; 2] {
     ]
 }
 
+/// One operation of kind `op` on `c`: the scoped collection mirrors the
+/// driver's API, so the same body serves both sides.
+macro_rules! run_op {
+    ($c:expr, $op:expr, $i:expr, $wide:expr) => {{
+        let (c, i) = ($c, $i);
+        match $op {
+            Op::InsertOne => drop(c.insert_one(insert_doc(i, $wide)).await.unwrap()),
+            Op::FindById => drop(c.find_one(by_id(i)).await.unwrap().unwrap()),
+            Op::FindLimit10 => {
+                let v: Vec<Document> =
+                    c.find(by_group(i)).limit(10).await.unwrap().try_collect().await.unwrap();
+                assert_eq!(v.len(), 10);
+            }
+            Op::UpdateOne => drop(c.update_one(by_id(i), increment()).await.unwrap()),
+            Op::Aggregate => {
+                let v: Vec<Document> =
+                    c.aggregate(pipeline(i)).await.unwrap().try_collect().await.unwrap();
+                assert!(!v.is_empty());
+            }
+        }
+    }};
+}
+
 async fn raw_op(c: &Collection<Document>, op: Op, i: usize, wide: bool) {
-    match op {
-        Op::InsertOne => drop(c.insert_one(insert_doc(i, wide)).await.unwrap()),
-        Op::FindById => drop(c.find_one(by_id(i)).await.unwrap().unwrap()),
-        Op::FindLimit10 => {
-            let v: Vec<Document> =
-                c.find(by_group(i)).limit(10).await.unwrap().try_collect().await.unwrap();
-            assert_eq!(v.len(), 10);
-        }
-        Op::UpdateOne => drop(c.update_one(by_id(i), increment()).await.unwrap()),
-        Op::Aggregate => {
-            let v: Vec<Document> =
-                c.aggregate(pipeline(i)).await.unwrap().try_collect().await.unwrap();
-            assert!(!v.is_empty());
-        }
-    }
+    run_op!(c, op, i, wide)
 }
 
 async fn scoped_op(c: &ScopedCollection<Document>, op: Op, i: usize, wide: bool) {
-    match op {
-        Op::InsertOne => drop(c.insert_one(insert_doc(i, wide)).await.unwrap()),
-        Op::FindById => drop(c.find_one(by_id(i)).await.unwrap().unwrap()),
-        Op::FindLimit10 => {
-            let v: Vec<Document> =
-                c.find(by_group(i)).limit(10).await.unwrap().try_collect().await.unwrap();
-            assert_eq!(v.len(), 10);
-        }
-        Op::UpdateOne => drop(c.update_one(by_id(i), increment()).await.unwrap()),
-        Op::Aggregate => {
-            let v: Vec<Document> =
-                c.aggregate(pipeline(i)).await.unwrap().try_collect().await.unwrap();
-            assert!(!v.is_empty());
-        }
-    }
+    run_op!(c, op, i, wide)
 }
 
 /// Median and 10%-trimmed mean, in microseconds.
