@@ -79,6 +79,35 @@ async fn builds_the_esr_index_after_the_threshold_and_not_before() {
 }
 
 /// Whether a plan tree has an `IXSCAN` stage on `index`.
+/// Shapes are counted by a signature of their spelling; spellings of one
+/// candidate (field order, a top-level `$and`, `$eq`) must share one count.
+#[tokio::test]
+async fn spellings_of_one_shape_share_a_count() {
+    let (_t, scope, db) = app("books").await;
+    let auto = AutoIndexManager::new(scope.clone());
+    let config = AutoIndexes { threshold: 3, ..AutoIndexes::default() };
+    auto.configure(AppSlug::parse("books").unwrap(), config);
+    scope.add_observer(std::sync::Arc::new(auto.clone()));
+    let books = db.collection::<Document>("books").unwrap();
+    books.insert_one(doc! { "author": "a", "year": 2000 }).await.unwrap();
+    books.find(doc! { "author": "a", "year": { "$gte": 1990 } }).await.unwrap();
+    books.find(doc! { "year": { "$lt": 2010 }, "author": "a" }).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(names(&db, "books").await, vec!["_id_"], "built before the threshold");
+    books
+        .find(doc! { "$and": [{ "author": { "$eq": "a" } }, { "year": { "$gt": 1 } }] })
+        .await
+        .unwrap();
+    assert!(
+        eventually(&db, "books", "auto_author_1_year_1").await,
+        "{:?}",
+        names(&db, "books").await
+    );
+    let observed = auto.observed(&AppSlug::parse("books").unwrap());
+    assert_eq!(observed.len(), 1, "{observed:?}");
+    assert_eq!(observed[0].2, 3);
+}
+
 fn uses_index(plan: &Document, index: &str) -> bool {
     if plan.get_str("stage").ok() == Some("IXSCAN") && plan.get_str("indexName").ok() == Some(index)
     {
