@@ -23,106 +23,18 @@
     clippy::panic
 )]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use futures_util::TryStreamExt;
+use common::{Op, g_index, raw_op, scoped_op, seed_documents};
 use mdbr_core::AppSlug;
-use mdbr_scope::bson::{Document, doc};
-use mdbr_scope::mongodb::{Collection, IndexModel};
-use mdbr_scope::{AppEntry, Scope, ScopedCollection};
+use mdbr_scope::bson::Document;
+use mdbr_scope::{AppEntry, Scope};
 use mdbr_test_support::TestDb;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-#[derive(Clone, Copy)]
-enum Op {
-    InsertOne,
-    FindById,
-    FindLimit10,
-    UpdateOne,
-    Aggregate,
-}
-
-impl Op {
-    const ALL: [Op; 5] =
-        [Op::InsertOne, Op::FindById, Op::FindLimit10, Op::UpdateOne, Op::Aggregate];
-
-    fn name(self) -> &'static str {
-        match self {
-            Op::InsertOne => "insert_one",
-            Op::FindById => "find by _id",
-            Op::FindLimit10 => "find filter limit 10",
-            Op::UpdateOne => "update_one",
-            Op::Aggregate => "aggregate $match+$group",
-        }
-    }
-}
-
-/// A stored document: three fields, or six when `wide`.
-fn document(id: i32, g: i32, wide: bool) -> Document {
-    let mut d = doc! { "_id": id, "g": g, "n": id };
-    if wide {
-        d.insert("name", format!("user {id}"));
-        d.insert("email", format!("user{id}@example.com"));
-        d.insert(
-            "created",
-            mdbr_scope::bson::DateTime::from_millis(1_700_000_000_000 + i64::from(id)),
-        );
-    }
-    d
-}
-
-/// The inputs of the `i`-th operation of a kind, the same for both sides.
-fn insert_doc(i: usize, wide: bool) -> Document {
-    document(100_000 + i as i32, 99, wide)
-}
-fn by_id(i: usize) -> Document {
-    doc! { "_id": (i % 1000) as i32 }
-}
-fn by_group(i: usize) -> Document {
-    doc! { "g": (i % 10) as i32 }
-}
-fn increment() -> Document {
-    doc! { "$inc": { "n": 1 } }
-}
-fn pipeline(i: usize) -> [Document; 2] {
-    [
-        doc! { "$match": { "g": { "$lt": (i % 10) as i32 + 1 } } },
-        doc! { "$group": { "_id": "$g", "n": { "$sum": 1 } } },
-    ]
-}
-
-/// One operation of kind `op` on `c`: the scoped collection mirrors the
-/// driver's API, so the same body serves both sides.
-macro_rules! run_op {
-    ($c:expr, $op:expr, $i:expr, $wide:expr) => {{
-        let (c, i) = ($c, $i);
-        match $op {
-            Op::InsertOne => drop(c.insert_one(insert_doc(i, $wide)).await.unwrap()),
-            Op::FindById => drop(c.find_one(by_id(i)).await.unwrap().unwrap()),
-            Op::FindLimit10 => {
-                let v: Vec<Document> =
-                    c.find(by_group(i)).limit(10).await.unwrap().try_collect().await.unwrap();
-                assert_eq!(v.len(), 10);
-            }
-            Op::UpdateOne => drop(c.update_one(by_id(i), increment()).await.unwrap()),
-            Op::Aggregate => {
-                let v: Vec<Document> =
-                    c.aggregate(pipeline(i)).await.unwrap().try_collect().await.unwrap();
-                assert!(!v.is_empty());
-            }
-        }
-    }};
-}
-
-async fn raw_op(c: &Collection<Document>, op: Op, i: usize, wide: bool) {
-    run_op!(c, op, i, wide)
-}
-
-async fn scoped_op(c: &ScopedCollection<Document>, op: Op, i: usize, wide: bool) {
-    run_op!(c, op, i, wide)
 }
 
 /// Median and 10%-trimmed mean, in microseconds.
@@ -149,11 +61,10 @@ async fn main() {
         let scoped = scope.app("bench").unwrap().collection::<Document>(name).unwrap();
         let raw = t.db.collection::<Document>(&format!("raw_{name}"));
         // Same data in both: 1,000 documents, 10 groups, an index on `g`.
-        let docs: Vec<Document> = (0..1000).map(|i| document(i, i % 10, wide)).collect();
-        scoped.insert_many(docs.clone()).await.unwrap();
-        raw.insert_many(docs).await.unwrap();
-        scoped.create_index(IndexModel::builder().keys(doc! { "g": 1 }).build()).await.unwrap();
-        raw.create_index(IndexModel::builder().keys(doc! { "g": 1 }).build()).await.unwrap();
+        scoped.insert_many(seed_documents(wide)).await.unwrap();
+        raw.insert_many(seed_documents(wide)).await.unwrap();
+        scoped.create_index(g_index()).await.unwrap();
+        raw.create_index(g_index()).await.unwrap();
 
         println!(
             "\nbackend: {}, documents of {fields} fields ({ops} operations per side and kind, alternating)",
