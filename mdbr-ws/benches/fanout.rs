@@ -23,15 +23,18 @@
     clippy::print_stderr
 )]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum::http::request::Parts;
 use axum::serve::ListenerExt;
+use common::{now_ns, percentile_ms, rounds, sizes};
 use futures_util::{SinkExt, StreamExt};
 use mdbr_auth::{Authenticator, BoxFuture, CredentialSources, Decision, Identity, Outcome};
 use mdbr_core::{AppSlug, WebSocketAuth, WebSocketEndpoint};
@@ -43,10 +46,6 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 const ROLE: &str = "MDBR_WS_BENCH_ROLE";
-
-fn now_ns() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64
-}
 
 /// A multi-thread runtime with the worker count from `var` (tokio's default,
 /// one per core, when unset).
@@ -219,11 +218,6 @@ async fn server_count(control: &mut Ws) -> usize {
     }
 }
 
-fn percentile(sorted: &[u64], p: f64) -> f64 {
-    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[rank] as f64 / 1e6
-}
-
 struct Figures {
     clients: usize,
     rounds: usize,
@@ -333,9 +327,9 @@ async fn run(clients: usize, rounds: usize) -> Figures {
     Figures {
         clients,
         rounds,
-        p50_ms: percentile(&all, 0.50),
-        p99_ms: percentile(&all, 0.99),
-        max_ms: percentile(&all, 1.0),
+        p50_ms: percentile_ms(&all, 0.50),
+        p99_ms: percentile_ms(&all, 0.99),
+        max_ms: percentile_ms(&all, 1.0),
         idle_kib_per_conn,
         busy_kib_per_conn,
         server_us_per_msg,
@@ -376,13 +370,8 @@ fn kernel_floor(n: usize) -> (f64, f64) {
 }
 
 fn clients() {
-    let sizes: Vec<usize> = std::env::var("MDBR_WS_BENCH_SIZES")
-        .unwrap_or_else(|_| "1000,10000".into())
-        .split(',')
-        .map(|s| s.trim().parse().unwrap())
-        .collect();
-    let rounds: usize =
-        std::env::var("MDBR_WS_BENCH_ROUNDS").ok().map_or(30, |s| s.parse().unwrap());
+    let sizes = sizes("1000,10000");
+    let rounds = rounds(30);
     let (floor_write, floor_read) = kernel_floor(4000);
     let runtime = runtime("MDBR_WS_BENCH_CLIENT_THREADS");
     let mut results = Vec::new();

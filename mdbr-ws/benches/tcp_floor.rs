@@ -18,18 +18,17 @@
     clippy::print_stderr
 )]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use common::{now_ns, percentile_ms, rounds, sizes};
 use tokio::io::AsyncReadExt;
 
 const ROLE: &str = "MDBR_WS_FLOOR_ROLE";
-
-fn now_ns() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64
-}
 
 fn main() {
     if std::env::var(ROLE).as_deref() == Ok("server") {
@@ -66,22 +65,10 @@ fn server() {
     }
 }
 
-fn percentile(sorted: &[u64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i] as f64 / 1e6
-}
-
 fn clients() {
     let full = std::env::args().any(|a| a == "--bench");
-    let sizes: Vec<usize> = std::env::var("MDBR_WS_BENCH_SIZES")
-        .unwrap_or_else(|_| if full { "1000,10000".into() } else { "50".into() })
-        .split(',')
-        .map(|s| s.trim().parse().unwrap())
-        .collect();
-    let rounds: usize = std::env::var("MDBR_WS_BENCH_ROUNDS")
-        .ok()
-        .map(|r| r.parse().unwrap())
-        .unwrap_or(if full { 30 } else { 3 });
+    let sizes = sizes(if full { "1000,10000" } else { "50" });
+    let rounds = rounds(if full { 30 } else { 3 });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     println!("{:>7} {:>8} {:>8} {:>8}", "clients", "p50 ms", "p99 ms", "max ms");
     for n in sizes {
@@ -135,9 +122,9 @@ fn clients() {
         all.sort_unstable();
         println!(
             "{n:>7} {:>8.2} {:>8.2} {:>8.2}",
-            percentile(&all, 0.5),
-            percentile(&all, 0.99),
-            percentile(&all, 1.0)
+            percentile_ms(&all, 0.5),
+            percentile_ms(&all, 0.99),
+            percentile_ms(&all, 1.0)
         );
     }
 }
