@@ -695,6 +695,9 @@ mod tests {
                 let raw = RawDocumentBuf::try_from(d).unwrap();
                 let record = Record::from_raw(raw);
                 assert_eq!(filter.matches_record(&record), filter.matches(d), "{f} on {d}");
+                // Once read, the record also holds its decoded form; the answer is the same.
+                record.doc();
+                assert_eq!(filter.matches_record(&record), filter.matches(d), "{f} on {d}, read");
             }
         }
         // Stored bytes may repeat a field; as in the decoded document, the last one counts.
