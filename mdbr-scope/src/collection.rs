@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Instant;
 
-use bson::Document;
+use bson::{Document, RawDocumentBuf};
 use mdbr_core::CollectionName;
 use tracing::Instrument;
 
@@ -35,6 +35,9 @@ pub(crate) struct Inner {
     pub(crate) name: CollectionName,
     pub(crate) physical: String,
     pub(crate) docs: mongodb::Collection<Document>,
+    /// The same collection for documents already encoded (inserts and
+    /// replacements, tagged as bytes).
+    pub(crate) encoded: mongodb::Collection<RawDocumentBuf>,
 }
 
 impl<T: Send + Sync> Clone for ScopedCollection<T> {
@@ -52,8 +55,9 @@ impl<T: Send + Sync> ScopedCollection<T> {
         raw: mongodb::Collection<T>,
     ) -> Self {
         let docs = raw.clone_with_type::<Document>();
+        let encoded = raw.clone_with_type::<RawDocumentBuf>();
         Self {
-            inner: Arc::new(Inner { scope, rules, name, physical, docs }),
+            inner: Arc::new(Inner { scope, rules, name, physical, docs, encoded }),
             raw,
             _type: PhantomData,
         }

@@ -9,6 +9,11 @@
 //! a typed [`Error`] whose kind is [`ErrorKind::ScopeViolation`] — never
 //! silently rewritten. No method hands out the raw driver handle.
 //!
+//! `app_id` is bookkeeping: `find`, `find_one` and `find_one_and_*` return
+//! documents as the app wrote them, without it (unless the projection names
+//! `app_id`). Aggregation pipelines and change streams work on the stored
+//! documents, `app_id` included, so stages can group or match on it.
+//!
 //! The API mirrors the official `mongodb` 3.x driver (same method names, same
 //! fluent option builders, same result types), so app code stays ordinary
 //! driver code and graduating an app to its own database is a type change.

@@ -9,6 +9,7 @@
 mod document;
 mod filter;
 mod pipeline;
+mod projection;
 mod search_index;
 mod update;
 

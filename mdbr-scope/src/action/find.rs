@@ -71,13 +71,13 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for Find<'a, T> {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let coll = self.coll;
-            let options = self.options;
+            let mut options = self.options;
             coll.probe(Operation::Find, Some(&self.filter), options.sort.as_ref())
                 .run(async move {
                     let rules = &coll.inner.rules;
-                    check_read_options(
+                    prepare_read_options(
                         rules,
-                        options.projection.as_ref(),
+                        &mut options.projection,
                         options.let_vars.as_ref(),
                     )?;
                     let filter = rules.restrict_read(self.filter)?;
@@ -126,13 +126,13 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOne<'a, T> {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let coll = self.coll;
-            let options = self.options;
+            let mut options = self.options;
             coll.probe(Operation::FindOne, Some(&self.filter), options.sort.as_ref())
                 .run(async move {
                     let rules = &coll.inner.rules;
-                    check_read_options(
+                    prepare_read_options(
                         rules,
-                        options.projection.as_ref(),
+                        &mut options.projection,
                         options.let_vars.as_ref(),
                     )?;
                     let filter = rules.restrict_read(self.filter)?;
@@ -143,17 +143,20 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOne<'a, T> {
     }
 }
 
-/// Projections and `let` variables may hold expressions: check them too.
-pub(crate) fn check_read_options(
+/// Projections and `let` variables may hold expressions: check them too;
+/// then the projection leaves `app_id` out of the returned documents
+/// ([`ScopeRules::read_projection`]).
+pub(crate) fn prepare_read_options(
     rules: &ScopeRules,
-    projection: Option<&Document>,
+    projection: &mut Option<Document>,
     let_vars: Option<&Document>,
 ) -> Result<()> {
-    if let Some(p) = projection {
+    if let Some(p) = projection.as_ref() {
         rules.check_expression("projection", p)?;
     }
     if let Some(l) = let_vars {
         rules.check_expression("let", l)?;
     }
+    *projection = Some(rules.read_projection(projection.take()));
     Ok(())
 }

@@ -4,7 +4,7 @@ use std::borrow::Borrow;
 use std::future::IntoFuture;
 use std::time::Duration;
 
-use bson::{Bson, Document};
+use bson::{Bson, Document, RawDocumentBuf};
 use futures_util::future::BoxFuture;
 use mongodb::options::{
     Collation, FindOneAndDeleteOptions, FindOneAndReplaceOptions, FindOneAndUpdateOptions, Hint,
@@ -13,7 +13,7 @@ use mongodb::options::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::action::find::check_read_options;
+use crate::action::find::prepare_read_options;
 use crate::action::{option_setters, with_options};
 use crate::collection::ScopedCollection;
 use crate::error::Result;
@@ -51,7 +51,8 @@ impl<T: Serialize + DeserializeOwned + Send + Sync> ScopedCollection<T> {
         FindOneAndReplace {
             coll: self,
             filter,
-            replacement: bson::serialize_to_document(replacement.borrow()).map_err(Into::into),
+            replacement: bson::serialize_to_raw_document_buf(replacement.borrow())
+                .map_err(Into::into),
             options: FindOneAndReplaceOptions::default(),
         }
     }
@@ -109,21 +110,18 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndUpdate<'a, 
                     let rules = &coll.inner.rules;
                     let update = rules.prepare_update(self.update)?;
                     let filter = rules.restrict_write(self.filter)?;
-                    check_read_options(
+                    let mut options = self.options;
+                    prepare_read_options(
                         rules,
-                        self.options.projection.as_ref(),
-                        self.options.let_vars.as_ref(),
+                        &mut options.projection,
+                        options.let_vars.as_ref(),
                     )?;
-                    if let Some(filters) = &self.options.array_filters {
+                    if let Some(filters) = &options.array_filters {
                         filters
                             .iter()
                             .try_for_each(|f| rules.check_expression("arrayFilters", f))?;
                     }
-                    Ok(coll
-                        .raw
-                        .find_one_and_update(filter, update)
-                        .with_options(self.options)
-                        .await?)
+                    Ok(coll.raw.find_one_and_update(filter, update).with_options(options).await?)
                 })
                 .await
         })
@@ -136,7 +134,7 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndUpdate<'a, 
 pub struct FindOneAndReplace<'a, T: Send + Sync> {
     coll: &'a ScopedCollection<T>,
     filter: Document,
-    replacement: Result<Document>,
+    replacement: Result<RawDocumentBuf>,
     options: FindOneAndReplaceOptions,
 }
 
@@ -180,18 +178,20 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndReplace<'a,
                     let rules = &coll.inner.rules;
                     let replacement = rules.prepare_replacement(self.replacement?)?;
                     let filter = rules.restrict_write(self.filter)?;
-                    check_read_options(
+                    let mut options = self.options;
+                    prepare_read_options(
                         rules,
-                        self.options.projection.as_ref(),
-                        self.options.let_vars.as_ref(),
+                        &mut options.projection,
+                        options.let_vars.as_ref(),
                     )?;
-                    let typed = coll.raw.clone_with_type::<Document>();
-                    let found = typed
+                    let found = coll
+                        .inner
+                        .encoded
                         .find_one_and_replace(filter, replacement)
-                        .with_options(self.options)
+                        .with_options(options)
                         .await?;
                     Ok(match found {
-                        Some(doc) => Some(bson::deserialize_from_document(doc)?),
+                        Some(doc) => Some(bson::deserialize_from_slice(doc.as_bytes())?),
                         None => None,
                     })
                 })
@@ -243,12 +243,13 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndDelete<'a, 
                     let rules = &coll.inner.rules;
                     rules.ensure_writable("delete")?;
                     let filter = rules.restrict_write(self.filter)?;
-                    check_read_options(
+                    let mut options = self.options;
+                    prepare_read_options(
                         rules,
-                        self.options.projection.as_ref(),
-                        self.options.let_vars.as_ref(),
+                        &mut options.projection,
+                        options.let_vars.as_ref(),
                     )?;
-                    Ok(coll.raw.find_one_and_delete(filter).with_options(self.options).await?)
+                    Ok(coll.raw.find_one_and_delete(filter).with_options(options).await?)
                 })
                 .await
         })

@@ -3,7 +3,7 @@
 use std::borrow::Borrow;
 use std::future::IntoFuture;
 
-use bson::{Bson, Document};
+use bson::{Bson, RawDocumentBuf};
 use futures_util::future::BoxFuture;
 use mongodb::options::{InsertManyOptions, InsertOneOptions, WriteConcern};
 use mongodb::results::{InsertManyResult, InsertOneResult};
@@ -19,7 +19,7 @@ impl<T: Serialize + Send + Sync> ScopedCollection<T> {
     pub fn insert_one(&self, doc: impl Borrow<T>) -> InsertOne<'_, T> {
         InsertOne {
             coll: self,
-            doc: bson::serialize_to_document(doc.borrow()).map_err(Into::into),
+            doc: bson::serialize_to_raw_document_buf(doc.borrow()).map_err(Into::into),
             options: InsertOneOptions::default(),
         }
     }
@@ -30,7 +30,7 @@ impl<T: Serialize + Send + Sync> ScopedCollection<T> {
             coll: self,
             docs: docs
                 .into_iter()
-                .map(|d| bson::serialize_to_document(d.borrow()).map_err(Into::into))
+                .map(|d| bson::serialize_to_raw_document_buf(d.borrow()).map_err(Into::into))
                 .collect(),
             options: InsertManyOptions::default(),
         }
@@ -42,7 +42,7 @@ impl<T: Serialize + Send + Sync> ScopedCollection<T> {
 #[derive(Debug)]
 pub struct InsertOne<'a, T: Send + Sync> {
     coll: &'a ScopedCollection<T>,
-    doc: Result<Document>,
+    doc: Result<RawDocumentBuf>,
     options: InsertOneOptions,
 }
 
@@ -68,7 +68,7 @@ impl<'a, T: Send + Sync> IntoFuture for InsertOne<'a, T> {
             coll.probe(Operation::InsertOne, None, None)
                 .run(async move {
                     let doc = coll.inner.rules.prepare_insert(self.doc?)?;
-                    Ok(coll.inner.docs.insert_one(doc).with_options(self.options).await?)
+                    Ok(coll.inner.encoded.insert_one(doc).with_options(self.options).await?)
                 })
                 .await
         })
@@ -80,7 +80,7 @@ impl<'a, T: Send + Sync> IntoFuture for InsertOne<'a, T> {
 #[derive(Debug)]
 pub struct InsertMany<'a, T: Send + Sync> {
     coll: &'a ScopedCollection<T>,
-    docs: Vec<Result<Document>>,
+    docs: Vec<Result<RawDocumentBuf>>,
     options: InsertManyOptions,
 }
 
@@ -113,7 +113,7 @@ impl<'a, T: Send + Sync> IntoFuture for InsertMany<'a, T> {
                         .into_iter()
                         .map(|d| d.and_then(|d| rules.prepare_insert(d)))
                         .collect::<Result<Vec<_>>>()?;
-                    Ok(coll.inner.docs.insert_many(docs).with_options(self.options).await?)
+                    Ok(coll.inner.encoded.insert_many(docs).with_options(self.options).await?)
                 })
                 .await
         })

@@ -3,7 +3,7 @@
 use std::borrow::Borrow;
 use std::future::IntoFuture;
 
-use bson::{Bson, Document};
+use bson::{Bson, Document, RawDocumentBuf};
 use futures_util::future::BoxFuture;
 use mongodb::options::{
     Collation, Hint, ReplaceOptions, UpdateModifications, UpdateOptions, WriteConcern,
@@ -56,7 +56,8 @@ impl<T: Serialize + Send + Sync> ScopedCollection<T> {
         ReplaceOne {
             coll: self,
             filter,
-            replacement: bson::serialize_to_document(replacement.borrow()).map_err(Into::into),
+            replacement: bson::serialize_to_raw_document_buf(replacement.borrow())
+                .map_err(Into::into),
             options: ReplaceOptions::default(),
         }
     }
@@ -136,7 +137,7 @@ impl<'a, T: Send + Sync> IntoFuture for Update<'a, T> {
 pub struct ReplaceOne<'a, T: Send + Sync> {
     coll: &'a ScopedCollection<T>,
     filter: Document,
-    replacement: Result<Document>,
+    replacement: Result<RawDocumentBuf>,
     options: ReplaceOptions,
 }
 
@@ -174,7 +175,7 @@ impl<'a, T: Send + Sync> IntoFuture for ReplaceOne<'a, T> {
                     let filter = rules.restrict_write(self.filter)?;
                     Ok(coll
                         .inner
-                        .docs
+                        .encoded
                         .replace_one(filter, replacement)
                         .with_options(self.options)
                         .await?)

@@ -16,6 +16,10 @@ fn slug(s: &str) -> AppSlug {
     AppSlug::parse(s).unwrap()
 }
 
+fn raw(d: &Document) -> bson::RawDocumentBuf {
+    bson::RawDocumentBuf::try_from(d).unwrap()
+}
+
 fn rules(app: &str) -> ScopeRules {
     let registry = Arc::new(MemoryRegistry::new());
     registry.put(AppEntry::new(slug(app)));
@@ -89,16 +93,22 @@ fn forbidden_operators_at_any_depth() {
 #[test]
 fn inserts_are_tagged() {
     let r = rules("shop");
+    let insert =
+        |d: Document| r.prepare_insert(raw(&d)).map(|d| Document::try_from(d.as_ref()).unwrap());
     expect![[r#"{ "name": "x", "app_id": "shop" }"#]]
-        .assert_eq(&r.prepare_insert(doc! { "name": "x" }).unwrap().to_string());
-    // Already carrying the right id: kept as is.
-    assert!(r.prepare_insert(doc! { "app_id": "shop" }).is_ok());
-    let reason = violation(r.prepare_insert(doc! { "name": "x", "app_id": "other" }));
+        .assert_eq(&insert(doc! { "name": "x" }).unwrap().to_string());
+    // Already carrying the right id: kept as is, not repeated.
+    expect![[r#"{ "app_id": "shop", "n": 1 }"#]]
+        .assert_eq(&insert(doc! { "app_id": "shop", "n": 1 }).unwrap().to_string());
+    let reason = violation(insert(doc! { "name": "x", "app_id": "other" }));
     assert!(reason.contains("belongs to app `shop`"), "{reason}");
-    violation(r.prepare_replacement(doc! { "app_id": 5 }));
-    invalid(r.prepare_insert(doc! { "$set": 1 }));
-    invalid(r.prepare_insert(doc! { "a": { "b": [{ "$bad": 1 }] } }));
-    invalid(r.prepare_insert(doc! { "x".repeat(2000): 1 }));
+    assert!(reason.contains("\"other\""), "{reason}");
+    violation(r.prepare_replacement(raw(&doc! { "app_id": 5 })));
+    invalid(insert(doc! { "$set": 1 }));
+    invalid(insert(doc! { "a": { "b": [{ "$bad": 1 }] } }));
+    invalid(insert(doc! { "x".repeat(2000): 1 }));
+    let deep = (0..150).fold(doc! { "x": 1 }, |inner, _| doc! { "a": [inner] });
+    invalid(insert(deep));
 }
 
 #[test]
@@ -382,4 +392,38 @@ fn search_indexes_can_filter_by_app() {
                 .build(),
         ),
     );
+}
+
+#[test]
+fn reads_leave_app_id_out_unless_the_projection_names_it() {
+    let r = rules("shop");
+    let shown = |p: Option<Document>| r.read_projection(p).to_string();
+    // No projection, or an exclusion-style one: `app_id` is excluded too.
+    assert_eq!(shown(None), r#"{ "app_id": 0 }"#);
+    assert_eq!(shown(Some(doc! {})), r#"{ "app_id": 0 }"#);
+    assert_eq!(shown(Some(doc! { "secret": 0 })), r#"{ "secret": 0, "app_id": 0 }"#);
+    assert_eq!(shown(Some(doc! { "_id": 1 })), r#"{ "_id": 1, "app_id": 0 }"#);
+    assert_eq!(
+        shown(Some(doc! { "arr": { "$slice": 2 }, "s": { "$meta": "textScore" } })),
+        r#"{ "arr": { "$slice": 2 }, "s": { "$meta": "textScore" }, "app_id": 0 }"#
+    );
+    assert_eq!(shown(Some(doc! { "a": { "b": 0 } })), r#"{ "a": { "b": 0 }, "app_id": 0 }"#);
+    // Inclusion-style projections already leave it out: adding an exclusion
+    // would make the server refuse the projection.
+    for inclusion in [
+        doc! { "name": 1 },
+        doc! { "_id": 0, "name": true },
+        doc! { "a": { "b": 1 } },
+        doc! { "arr": { "$elemMatch": { "x": 1 } } },
+        doc! { "arr.$": 1 },
+        doc! { "total": { "$add": ["$a", "$b"] } },
+        doc! { "label": "fixed" },
+        doc! { "n": 2.5 },
+    ] {
+        assert_eq!(r.read_projection(Some(inclusion.clone())), inclusion);
+    }
+    // Naming `app_id` asks for exactly that.
+    for named in [doc! { "app_id": 1 }, doc! { "app_id": 0, "x": 0 }, doc! { "app_id.x": 1 }] {
+        assert_eq!(r.read_projection(Some(named.clone())), named);
+    }
 }

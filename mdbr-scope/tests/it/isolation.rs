@@ -28,7 +28,9 @@ async fn insert_one_and_insert_many_tag_documents() {
 
 #[tokio::test]
 async fn typed_documents_without_app_id_round_trip() {
+    // `deny_unknown_fields`: reads must not hand back the `app_id` tag.
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct Note {
         #[serde(rename = "_id")]
         id: i32,
@@ -53,6 +55,35 @@ async fn typed_documents_without_app_id_round_trip() {
         .await
         .unwrap();
     assert_eq!(before, Some(replaced));
+    let after = a
+        .find_one_and_update(doc! { "_id": 1 }, doc! { "$set": { "text": "again" } })
+        .return_document(ReturnDocument::After)
+        .await
+        .unwrap();
+    assert_eq!(after, Some(Note { id: 1, text: "again".into() }));
+    assert_eq!(a.find_one_and_delete(doc! {}).await.unwrap().map(|n| n.id), Some(1));
+}
+
+#[tokio::test]
+async fn reads_return_documents_as_written_unless_asked_for_app_id() {
+    let e = env().await;
+    let a = e.a.collection::<Document>("notes").unwrap();
+    a.insert_one(doc! { "_id": 1, "text": "hi", "secret": "s" }).await.unwrap();
+    assert_eq!(
+        a.find_one(doc! {}).await.unwrap(),
+        Some(doc! { "_id": 1, "text": "hi", "secret": "s" })
+    );
+    let excluded = a.find_one(doc! {}).projection(doc! { "secret": 0 }).await.unwrap();
+    assert_eq!(excluded, Some(doc! { "_id": 1, "text": "hi" }));
+    let included = a.find_one(doc! {}).projection(doc! { "text": 1 }).await.unwrap();
+    assert_eq!(included, Some(doc! { "_id": 1, "text": "hi" }));
+    let asked = a.find(doc! {}).projection(doc! { "app_id": 1, "_id": 0 }).await.unwrap();
+    assert_eq!(collect(asked).await, vec![doc! { "app_id": "alpha" }]);
+    // The stored document still carries the tag.
+    assert_eq!(
+        e.raw_docs("alpha_notes").await,
+        vec![doc! { "_id": 1, "text": "hi", "secret": "s", "app_id": "alpha" }]
+    );
 }
 
 #[tokio::test]
@@ -185,7 +216,8 @@ async fn find_one_and_modify_family() {
         a.find_one_and_replace(doc! { "_id": 2 }, doc! { "r": true }).await.unwrap().unwrap();
     assert_eq!(replaced.get_i32("x").ok(), Some(1));
     let deleted = a.find_one_and_delete(doc! { "_id": 2 }).await.unwrap().unwrap();
-    assert_eq!(deleted, doc! { "_id": 2, "r": true, "app_id": "alpha" });
+    // Returned as the app wrote it: `app_id` is bookkeeping, left out.
+    assert_eq!(deleted, doc! { "_id": 2, "r": true });
     // find_one_and_update with upsert creates an alpha document.
     a.find_one_and_update(doc! { "_id": 7 }, doc! { "$set": { "u": 1 } })
         .upsert(true)

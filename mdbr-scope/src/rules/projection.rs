@@ -1,0 +1,60 @@
+//! The projection of documents returned by find-family operations.
+//!
+//! `app_id` is the runtime's bookkeeping, not part of what the app wrote, so
+//! `find`, `find_one` and `find_one_and_*` return documents without it (a
+//! typed `T` then round-trips even with `#[serde(deny_unknown_fields)]`, and
+//! code keeps working unchanged when the app graduates to its own database).
+//! A projection that names `app_id` itself gets exactly what it asks for.
+
+use bson::{Bson, Document};
+
+use crate::rules::{APP_ID, ScopeRules};
+
+impl ScopeRules {
+    /// The projection sent for a find-family read: the user's projection with
+    /// `app_id` excluded, unless it already leaves `app_id` out (an inclusion
+    /// projection) or names `app_id` itself.
+    pub fn read_projection(&self, user: Option<Document>) -> Document {
+        let Some(mut projection) = user else {
+            return Document::from_iter([(APP_ID.to_owned(), Bson::Int32(0))]);
+        };
+        let names_app_id = projection
+            .keys()
+            .any(|k| k == APP_ID || k.strip_prefix(APP_ID).is_some_and(|r| r.starts_with('.')));
+        let includes = projection.iter().any(|(k, v)| k != "_id" && inclusion(v) == Some(true));
+        if !names_app_id && !includes {
+            projection.insert(APP_ID, 0);
+        }
+        projection
+    }
+}
+
+/// Whether a projection value includes its field (`Some(true)`), excludes it
+/// (`Some(false)`), or is neutral (`$slice`, `$meta`), with MongoDB's rules:
+/// non-zero numbers, `true`, literals, expressions and `$elemMatch` include.
+fn inclusion(value: &Bson) -> Option<bool> {
+    match value {
+        Bson::Boolean(b) => Some(*b),
+        Bson::Int32(n) => Some(*n != 0),
+        Bson::Int64(n) => Some(*n != 0),
+        Bson::Double(n) => Some(*n != 0.0),
+        Bson::Decimal128(d) => Some(d.to_string().parse::<f64>().map_or(true, |f| f != 0.0)),
+        Bson::Document(d) => match d.keys().next() {
+            Some(k) if k == "$slice" || k == "$meta" => None,
+            Some(k) if k.starts_with('$') => Some(true),
+            // A nested field specification: the mode of its fields.
+            _ => {
+                let modes = d.values().filter_map(inclusion);
+                let mut seen = None;
+                for m in modes {
+                    if m {
+                        return Some(true);
+                    }
+                    seen = Some(false);
+                }
+                seen
+            }
+        },
+        _ => Some(true),
+    }
+}
