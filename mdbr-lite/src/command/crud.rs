@@ -55,12 +55,14 @@ pub(crate) fn select(
         }
         return Ok((PlanKind::CollScan, filter, Vec::new()));
     };
-    let (plan, rids) = c.plan(&filter, &sort, sel.hint)?;
+    let known = c.without_known(&filter);
+    let effective = known.as_ref().unwrap_or(&filter);
+    let (plan, rids) = c.plan(effective, &sort, sel.hint)?;
     let mut out = Vec::new();
     let early = if sort.is_empty() { sel.limit.map(|l| l + sel.skip) } else { None };
     for rid in rids {
         if let Some(r) = c.record(rid)
-            && filter.matches_record(r)
+            && effective.matches_record(r)
         {
             out.push((rid, r.to_document()));
             if early.is_some_and(|n| out.len() >= n) {

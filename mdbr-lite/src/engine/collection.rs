@@ -30,6 +30,63 @@ pub(crate) struct Collection {
     version: u64,
     /// Vectors extracted for `$vectorSearch`, rebuilt when `version` moves.
     pub(crate) vectors: VectorCache,
+    /// How many documents hold the same string in [`TENANT_FIELD`].
+    tenant: Tenant,
+}
+
+/// The field mdbr's scoped layer writes into every document of an app's collection (`app_id`),
+/// and filters every query on. A collection counts how many of its documents hold one same
+/// string there; while all of them do, a query's equality with that string is known to hold and
+/// is dropped before planning and matching, so scoping costs the engine nothing per document.
+/// For other clients this is one field lookup per write.
+pub(crate) const TENANT_FIELD: &str = "app_id";
+
+/// The count behind [`TENANT_FIELD`]: `value` is the string (as bytes) of the first document
+/// written into the (then empty) collection, `same` the documents holding it, `other` the rest
+/// (another value, another type, a repeated field whose last occurrence differs, or missing).
+#[derive(Debug, Clone, Default)]
+struct Tenant {
+    value: Option<Vec<u8>>,
+    same: usize,
+    other: usize,
+}
+
+impl Tenant {
+    /// The string in the tenant field of `r` (its last occurrence), if it is a string.
+    fn of(r: &Record) -> Option<&[u8]> {
+        match crate::engine::record::raw_element(r.raw(), TENANT_FIELD)? {
+            (0x02, v) => v.get(4..v.len().checked_sub(1)?),
+            _ => None,
+        }
+    }
+
+    fn holds_value(&self, r: &Record) -> bool {
+        Tenant::of(r).is_some_and(|v| self.value.as_deref() == Some(v))
+    }
+
+    fn add(&mut self, r: &Record) {
+        if self.same + self.other == 0 {
+            self.value = Tenant::of(r).map(<[u8]>::to_vec);
+        }
+        if self.holds_value(r) {
+            self.same += 1;
+        } else {
+            self.other += 1;
+        }
+    }
+
+    fn remove(&mut self, r: &Record) {
+        if self.holds_value(r) {
+            self.same = self.same.saturating_sub(1);
+        } else {
+            self.other = self.other.saturating_sub(1);
+        }
+    }
+
+    /// Whether every document holds `text` in the tenant field.
+    fn all_hold(&self, text: &str) -> bool {
+        self.other == 0 && self.value.as_deref() == Some(text.as_bytes())
+    }
 }
 
 static NEXT_VERSION: AtomicU64 = AtomicU64::new(1);
@@ -81,6 +138,7 @@ impl Collection {
             search_indexes: Vec::new(),
             version: next_version(),
             vectors: VectorCache::default(),
+            tenant: Tenant::default(),
         }
     }
 
@@ -129,6 +187,7 @@ impl Collection {
                     ix.insert(rid, keys);
                 }
             }
+            c.tenant.add(&d);
             c.docs.insert(rid, d);
         }
         let _ = ns;
@@ -138,6 +197,13 @@ impl Collection {
     /// The number of documents.
     pub(crate) fn len(&self) -> usize {
         self.docs.len()
+    }
+
+    /// `filter` without its equalities on [`TENANT_FIELD`] that every document satisfies, when
+    /// it has any: plan and match with this, and keep `filter` for everything else (upsert
+    /// seeding, positional operators).
+    pub(crate) fn without_known(&self, filter: &Filter) -> Option<Filter> {
+        filter.without_holding(|field, text| field == TENANT_FIELD && self.tenant.all_hold(text))
     }
 
     /// A document by record id.
@@ -199,6 +265,7 @@ impl Collection {
                 ix.insert(rid, k);
             }
         }
+        self.tenant.add(&d);
         self.docs.insert(rid, d);
         self.version = next_version();
         Ok(rid)
@@ -223,6 +290,8 @@ impl Collection {
                 ix.insert(rid, k);
             }
         }
+        self.tenant.remove(&old);
+        self.tenant.add(&d);
         self.docs.insert(rid, d);
         self.version = next_version();
         Ok(())
@@ -231,6 +300,7 @@ impl Collection {
     /// Removes the document at `rid`.
     pub(crate) fn remove(&mut self, rid: RecordId) -> Option<Record> {
         let old = self.docs.remove(&rid)?;
+        self.tenant.remove(&old);
         self.version = next_version();
         for ix in &mut self.indexes {
             if let Some(keys) = record_keys(&ix.spec, &old) {

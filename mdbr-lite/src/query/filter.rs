@@ -70,6 +70,24 @@ impl Filter {
         Self { root: Node::And(Vec::new()) }
     }
 
+    /// This filter without the top-level conjuncts `{field: "text"}` (a string equality on a
+    /// top-level field) for which `holds(field, text)` says every document satisfies them;
+    /// `None` when there is no such conjunct. Planning and matching with the result select the
+    /// same documents and skip checking what is known to hold.
+    pub(crate) fn without_holding(&self, holds: impl Fn(&str, &str) -> bool) -> Option<Filter> {
+        let known = |n: &Node| {
+            matches!(n, Node::Field { parts, pred: Pred::Eq(Bson::String(text)), .. }
+                if parts.len() == 1 && holds(&parts[0], text))
+        };
+        match &self.root {
+            Node::And(v) if v.iter().any(known) => {
+                Some(Filter { root: Node::And(v.iter().filter(|n| !known(n)).cloned().collect()) })
+            }
+            n if known(n) => Some(Filter::all()),
+            _ => None,
+        }
+    }
+
     /// Whether `doc` matches.
     pub(crate) fn matches(&self, doc: &Document) -> bool {
         matches_node(&self.root, doc)

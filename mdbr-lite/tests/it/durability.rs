@@ -9,7 +9,7 @@ use mongodb::options::IndexOptions;
 
 use crate::code_of;
 
-fn temp_dir(tag: &str) -> PathBuf {
+pub(crate) fn temp_dir(tag: &str) -> PathBuf {
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     let d = std::env::temp_dir().join(format!("mdbr-lite-{tag}-{}-{nanos}", std::process::id()));

@@ -19,6 +19,7 @@ mod indexes;
 mod joins;
 mod query;
 mod search;
+mod tenant;
 mod update;
 mod vector;
 mod wire;
