@@ -81,7 +81,10 @@ impl Filter {
         };
         match &self.root {
             Node::And(v) if v.iter().any(known) => {
-                Some(Filter { root: Node::And(v.iter().filter(|n| !known(n)).cloned().collect()) })
+                let mut rest: Vec<Node> = v.iter().filter(|n| !known(n)).cloned().collect();
+                // One conjunct left: the same shape as a filter that never had the others.
+                let root = if rest.len() == 1 { rest.remove(0) } else { Node::And(rest) };
+                Some(Filter { root })
             }
             n if known(n) => Some(Filter::all()),
             _ => None,
