@@ -38,7 +38,7 @@ fn inclusion(value: &Bson) -> Option<bool> {
         Bson::Int32(n) => Some(*n != 0),
         Bson::Int64(n) => Some(*n != 0),
         Bson::Double(n) => Some(*n != 0.0),
-        Bson::Decimal128(d) => Some(d.to_string().parse::<f64>().map_or(true, |f| f != 0.0)),
+        Bson::Decimal128(d) => Some(d.to_string().parse::<f64>().is_ok_and(|f| f != 0.0)),
         Bson::Document(d) => match d.keys().next() {
             Some(k) if k == "$slice" || k == "$meta" => None,
             Some(k) if k.starts_with('$') => Some(true),
