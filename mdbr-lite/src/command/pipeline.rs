@@ -167,7 +167,7 @@ fn explain_reply(
             "indexName": name.clone(),
             "isMultiKey": false,
             "direction": "forward",
-            "indexBounds": bounds.clone(),
+            "indexBounds": bounds.shown(),
             "filter": filter,
         },
     };

@@ -97,10 +97,10 @@ fn next_version() -> u64 {
 
 /// A description and the lower and upper bounds of an index scan.
 /// The part of an index a query reads.
-#[derive(Debug)]
-struct IndexBounds {
-    /// As explain shows it.
-    shown: String,
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct IndexBounds {
+    /// An `$in` list on the first key field, scanned value by value (the bounds are unused).
+    in_list: bool,
     /// Bounds on the first key field.
     lo: Bound<Bson>,
     hi: Bound<Bson>,
@@ -111,6 +111,30 @@ struct IndexBounds {
 }
 
 impl IndexBounds {
+    /// The whole index, `[MinKey, MaxKey]`.
+    fn everything() -> Self {
+        IndexBounds {
+            in_list: false,
+            lo: Bound::Unbounded,
+            hi: Bound::Unbounded,
+            rest: Vec::new(),
+            next_range: None,
+        }
+    }
+
+    /// The bounds as explain shows them (formatted only for the chosen index).
+    pub(crate) fn shown(&self) -> String {
+        if self.in_list {
+            return "in-list".to_string();
+        }
+        let mut parts = vec![show_range(&self.lo, &self.hi)];
+        parts.extend(self.rest.iter().map(|x| format!("[{x}, {x}]")));
+        if let Some((lo, hi)) = &self.next_range {
+            parts.push(show_range(lo, hi));
+        }
+        parts.join(", ")
+    }
+
     fn scan<'a>(&self, ix: &'a Index) -> RecordIds<'a> {
         let next = self.next_range.as_ref().map(|(lo, hi)| (as_ref(lo), as_ref(hi)));
         ix.scan_prefix(as_ref(&self.lo), as_ref(&self.hi), &self.rest, next)
@@ -123,7 +147,7 @@ pub(crate) enum PlanKind {
     /// Every document, in natural order.
     CollScan,
     /// An index scan.
-    IxScan { name: String, key: Document, bounds: String },
+    IxScan { name: String, key: Document, bounds: IndexBounds },
 }
 
 impl Collection {
@@ -413,12 +437,12 @@ impl Collection {
                     CommandError::bad_value("error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index")
                 })?;
                 if let Some(b) = self.bounds_for(ix, filter)
-                    && !b.shown.starts_with("in")
+                    && !b.in_list
                 {
                     let rids = b.scan(ix);
-                    return Ok((ix_plan(ix, b.shown), rids));
+                    return Ok((ix_plan(ix, b), rids));
                 }
-                return Ok((ix_plan(ix, "[MinKey, MaxKey]".to_string()), ix.scan_all()));
+                return Ok((ix_plan(ix, IndexBounds::everything()), ix.scan_all()));
             }
         }
         let mut best: Option<(i32, &Index, IndexBounds)> = None;
@@ -435,7 +459,7 @@ impl Collection {
                         {
                             3
                         }
-                        _ if b.shown.starts_with("in") => 2,
+                        _ if b.in_list => 2,
                         _ => 1,
                     } * 10
                     + if ix.spec.unique { 1 } else { 0 };
@@ -445,7 +469,7 @@ impl Collection {
             }
         }
         if let Some((_, ix, b)) = best {
-            if b.shown.starts_with("in") {
+            if b.in_list {
                 let mut rids = Vec::new();
                 let mut seen = std::collections::HashSet::new();
                 for (_, p) in
@@ -464,16 +488,16 @@ impl Collection {
                         break;
                     }
                 }
-                return Ok((ix_plan(ix, b.shown), Box::new(rids.into_iter())));
+                return Ok((ix_plan(ix, b), Box::new(rids.into_iter())));
             }
             let rids = b.scan(ix);
-            return Ok((ix_plan(ix, b.shown), rids));
+            return Ok((ix_plan(ix, b), rids));
         }
         if let Some((first, _)) = sort.fields.first()
             && let Some(ix) =
                 self.indexes.iter().find(|i| i.spec.is_complete() && &i.spec.fields[0] == first)
         {
-            return Ok((ix_plan(ix, "[MinKey, MaxKey]".to_string()), ix.scan_all()));
+            return Ok((ix_plan(ix, IndexBounds::everything()), ix.scan_all()));
         }
         Ok((PlanKind::CollScan, Box::new(self.docs.keys().copied())))
     }
@@ -507,13 +531,8 @@ impl Collection {
                 next_range = range_of(&preds, ix.multikey);
                 break;
             }
-            let mut shown = vec![format!("[{v}, {v}]")];
-            shown.extend(rest.iter().map(|x| format!("[{x}, {x}]")));
-            if let Some((lo, hi)) = &next_range {
-                shown.push(show_range(lo, hi));
-            }
             return Some(IndexBounds {
-                shown: shown.join(", "),
+                in_list: false,
                 lo: Bound::Included(v.clone()),
                 hi: Bound::Included(v),
                 rest,
@@ -525,7 +544,7 @@ impl Collection {
                 && alts.iter().all(|a| matches!(a, Pred::Eq(v) if indexable_eq(v))))
         }) {
             return Some(IndexBounds {
-                shown: "in-list".to_string(),
+                in_list: true,
                 lo: Bound::Unbounded,
                 hi: Bound::Unbounded,
                 rest: Vec::new(),
@@ -534,7 +553,7 @@ impl Collection {
         }
         let (lo, hi) = range_of(&first, ix.multikey)?;
         Some(IndexBounds {
-            shown: show_range(&lo, &hi),
+            in_list: false,
             lo,
             hi,
             rest: Vec::new(),
@@ -606,7 +625,7 @@ fn show_range(lo: &Bound<Bson>, hi: &Bound<Bson>) -> String {
     format!("{}, {}{close}", show(lo, true), show(hi, false))
 }
 
-fn ix_plan(ix: &Index, bounds: String) -> PlanKind {
+fn ix_plan(ix: &Index, bounds: IndexBounds) -> PlanKind {
     PlanKind::IxScan { name: ix.spec.name.clone(), key: ix.spec.key.clone(), bounds }
 }
 
