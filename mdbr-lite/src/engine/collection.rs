@@ -54,7 +54,7 @@ struct Tenant {
 impl Tenant {
     /// The string in the tenant field of `r` (its last occurrence), if it is a string.
     fn of(r: &Record) -> Option<&[u8]> {
-        match crate::engine::record::raw_element(r.raw(), TENANT_FIELD)? {
+        match r.element(TENANT_FIELD)? {
             (0x02, v) => v.get(4..v.len().checked_sub(1)?),
             _ => None,
         }
@@ -552,13 +552,7 @@ impl Collection {
             });
         }
         let (lo, hi) = range_of(&first, ix.multikey)?;
-        Some(IndexBounds {
-            in_list: false,
-            lo,
-            hi,
-            rest: Vec::new(),
-            next_range: None,
-        })
+        Some(IndexBounds { in_list: false, lo, hi, rest: Vec::new(), next_range: None })
     }
 }
 

@@ -18,20 +18,42 @@ pub(crate) struct Record {
     raw: RawDocumentBuf,
     /// Boxed so that a record not yet read stays small in the collection's B-tree.
     doc: OnceLock<Box<Document>>,
+    /// No top-level field name repeats, so a field's first occurrence is its only one and a
+    /// lookup can stop there.
+    unique_keys: bool,
 }
 
 impl Record {
     /// A record of bytes that passed [`prepare_new_raw`] (or were read back from storage after
     /// the wire validator accepted them).
     pub(crate) fn from_raw(raw: RawDocumentBuf) -> Self {
-        Self { raw, doc: OnceLock::new() }
+        let unique_keys = keys_unique(raw.as_bytes());
+        Self { raw, doc: OnceLock::new(), unique_keys }
     }
 
     /// A record of a decoded document, encoded once here.
     pub(crate) fn from_doc(doc: Document) -> CmdResult<Self> {
         let raw = RawDocumentBuf::try_from(&doc)
             .map_err(|e| CommandError::bad_value(format!("cannot encode document: {e}")))?;
-        Ok(Self { raw, doc: OnceLock::from(Box::new(doc)) })
+        // A decoded document cannot repeat a field.
+        Ok(Self { raw, doc: OnceLock::from(Box::new(doc)), unique_keys: true })
+    }
+
+    /// Whether no top-level field name repeats in the stored bytes.
+    pub(crate) fn unique_keys(&self) -> bool {
+        self.unique_keys
+    }
+
+    /// The type byte and value bytes of top-level field `key` (its last occurrence, which is its
+    /// only one when [`Record::unique_keys`]: then the walk stops there), or `None` when missing.
+    pub(crate) fn element(&self, key: &str) -> Option<(u8, &[u8])> {
+        if self.unique_keys {
+            elements(self.raw.as_bytes())
+                .find(|(_, k, _)| *k == key.as_bytes())
+                .map(|(t, _, v)| (t, v))
+        } else {
+            raw_element(&self.raw, key)
+        }
     }
 
     /// The BSON bytes.
@@ -207,6 +229,22 @@ fn check_value_names(t: u8, value: &[u8], depth: usize) -> CmdResult<()> {
     }
 }
 
+/// Whether no top-level field name of `doc` repeats. Documents of more than 32 fields are
+/// reported as possibly repeating (they are then read by full walks, which is always correct).
+fn keys_unique(doc: &[u8]) -> bool {
+    const MAX: usize = 32;
+    let mut seen: [&[u8]; MAX] = [&[]; MAX];
+    let mut n = 0;
+    for (_, key, _) in elements(doc) {
+        if n == MAX || seen[..n].contains(&key) {
+            return false;
+        }
+        seen[n] = key;
+        n += 1;
+    }
+    true
+}
+
 /// The elements (type, key, value bytes) of a BSON document the wire validator accepted.
 /// Iteration stops early at anything malformed, which such a document does not contain.
 pub(crate) fn elements(doc: &[u8]) -> impl Iterator<Item = (u8, &[u8], &[u8])> {
@@ -267,6 +305,31 @@ mod tests {
     fn prepared(d: Document) -> CmdResult<Document> {
         let raw = prepare_new_raw(RawDocumentBuf::try_from(&d).unwrap())?;
         Ok(Document::try_from(raw.as_ref()).unwrap())
+    }
+
+    #[test]
+    fn a_field_lookup_finds_the_last_occurrence() {
+        let unique = Record::from_raw(rawdoc! { "_id": 1, "a": "x", "b": 2 });
+        assert!(unique.unique_keys());
+        assert_eq!(unique.element("a").map(|(t, _)| t), Some(0x02));
+        assert_eq!(unique.element("b"), Some((0x10, &2_i32.to_le_bytes()[..])));
+        assert_eq!(unique.element("missing"), None);
+        let mut repeated = rawdoc! { "_id": 1, "a": 1 };
+        repeated.append(bson::raw::cstr!("b"), 2);
+        repeated.append(bson::raw::cstr!("a"), 3);
+        let repeated = Record::from_raw(repeated);
+        assert!(!repeated.unique_keys());
+        assert_eq!(repeated.element("a"), Some((0x10, &3_i32.to_le_bytes()[..])));
+        // Past 32 fields the record is read by full walks (still the right answer).
+        let mut wide = RawDocumentBuf::new();
+        for i in 0..40 {
+            wide.append(bson::raw::CString::try_from(format!("f{i}")).unwrap(), i);
+        }
+        let wide = Record::from_raw(wide);
+        assert!(!wide.unique_keys());
+        assert_eq!(wide.element("f39"), Some((0x10, &39_i32.to_le_bytes()[..])));
+        let decoded = Record::from_doc(doc! { "a": 1 }).unwrap();
+        assert!(decoded.unique_keys());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use bson::raw::RawDocument;
 use bson::{Bson, Document};
 
 use crate::aggregate::expr;
-use crate::engine::record::{Record, elements, raw_element, raw_field, scalar};
+use crate::engine::record::{Record, elements, raw_field, scalar};
 use crate::error::{CmdResult, CommandError};
 use crate::query::path::{self, Leaf};
 use crate::value::{self, as_f64, compare, type_rank, values_equal};
@@ -100,7 +100,7 @@ impl Filter {
     /// that a scan decodes only the documents it returns. The bytes are tried first even when
     /// the decoded form exists: top-level predicates read them without hashing or allocating.
     pub(crate) fn matches_record(&self, r: &Record) -> bool {
-        match matches_raw(&self.root, r.raw()) {
+        match matches_raw(&self.root, r) {
             Some(m) => m,
             None => self.matches(r.doc()),
         }
@@ -463,22 +463,32 @@ fn attach_vars(n: &mut Node, vars: &expr::Vars) {
 /// Most predicates a conjunction may have to be matched in one walk of the stored bytes.
 const ONE_WALK: usize = 8;
 
-/// Matches a conjunction of predicates on top-level fields against BSON bytes; `None` when a
-/// part needs the decoded document (an array value, a dotted path, `$or`, `$expr`).
-fn matches_raw(n: &Node, raw: &RawDocument) -> Option<bool> {
+/// Matches a conjunction of predicates on top-level fields against a record's BSON bytes;
+/// `None` when a part needs the decoded document (an array value, a dotted path, `$or`,
+/// `$expr`).
+fn matches_raw(n: &Node, r: &Record) -> Option<bool> {
+    let raw = r.raw();
     let top_field = |c: &Node| matches!(c, Node::Field { parts, .. } if parts.len() == 1);
     match n {
         // One walk of the document finds every field the conjunction names.
         Node::And(v) if v.len() <= ONE_WALK && v.iter().all(top_field) => {
             let mut found: [Option<(u8, &[u8])>; ONE_WALK] = [None; ONE_WALK];
+            let mut missing = v.len();
             for (t, key, value) in elements(raw.as_bytes()) {
                 for (slot, c) in found.iter_mut().zip(v) {
                     if let Node::Field { parts, .. } = c
                         && parts.first().is_some_and(|p| p.as_bytes() == key)
                     {
+                        if slot.is_none() {
+                            missing -= 1;
+                        }
                         // The last occurrence wins, as in the decoded document.
                         *slot = Some((t, value));
                     }
+                }
+                // Without repeated fields, the first occurrences are the last ones.
+                if missing == 0 && r.unique_keys() {
+                    break;
                 }
             }
             for (c, el) in v.iter().zip(found) {
@@ -491,7 +501,7 @@ fn matches_raw(n: &Node, raw: &RawDocument) -> Option<bool> {
         }
         Node::And(v) => {
             for c in v {
-                if !matches_raw(c, raw)? {
+                if !matches_raw(c, r)? {
                     return Some(false);
                 }
             }
@@ -499,7 +509,7 @@ fn matches_raw(n: &Node, raw: &RawDocument) -> Option<bool> {
         }
         Node::Field { parts, pred, .. } => {
             let [only] = parts.as_slice() else { return None };
-            field_matches_raw(raw, only, raw_element(raw, only), pred)
+            field_matches_raw(raw, only, r.element(only), pred)
         }
         _ => None,
     }
