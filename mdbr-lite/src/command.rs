@@ -4,12 +4,15 @@ pub(crate) mod crud;
 pub(crate) mod handshake;
 pub(crate) mod indexes;
 pub(crate) mod pipeline;
+pub(crate) mod reply;
 
 use bson::{Bson, Document, doc};
 
 use crate::engine::Engine;
 use crate::error::{CmdResult, CommandError, code};
 use crate::wire::DocumentSequence;
+
+pub(crate) use reply::Reply;
 
 /// What a command knows about the connection it came from.
 #[derive(Debug, Clone)]
@@ -20,30 +23,25 @@ pub(crate) struct ConnInfo {
     pub(crate) total_connections: i64,
 }
 
-/// Runs a command with its document sequences against `db` and returns the reply document
-/// (`ok: 1` or an error reply).
+/// Runs a command with its document sequences against `db` and returns the reply (`ok: 1` or
+/// an error reply).
 pub(crate) fn execute(
     engine: &mut Engine,
     db: &str,
     mut cmd: Document,
     sequences: Vec<DocumentSequence>,
     conn: &ConnInfo,
-) -> Document {
+) -> Reply {
     engine.ops.command += 1;
     let result = if command_name(&cmd) == "insert" {
-        crud::insert(engine, db, &mut cmd, sequences)
+        crud::insert(engine, db, &mut cmd, sequences).map(Reply::Doc)
     } else {
         merge_sequences(&mut cmd, sequences).and_then(|()| dispatch(engine, db, &cmd, conn))
     };
     let flushed = engine.flush();
     match (result, flushed) {
-        (Ok(mut reply), Ok(())) => {
-            if !reply.contains_key("ok") {
-                reply.insert("ok", 1.0);
-            }
-            reply
-        }
-        (Err(e), _) | (Ok(_), Err(e)) => e.to_reply(),
+        (Ok(reply), Ok(())) => reply.with_ok(),
+        (Err(e), _) | (Ok(_), Err(e)) => Reply::Doc(e.to_reply()),
     }
 }
 
@@ -70,7 +68,24 @@ pub(crate) fn command_name(cmd: &Document) -> &str {
     cmd.keys().next().map(String::as_str).unwrap_or("")
 }
 
-fn dispatch(engine: &mut Engine, db: &str, cmd: &Document, conn: &ConnInfo) -> CmdResult<Document> {
+/// Runs a command: the cursor commands reply with encoded batches, the others with documents.
+fn dispatch(engine: &mut Engine, db: &str, cmd: &Document, conn: &ConnInfo) -> CmdResult<Reply> {
+    match command_name(cmd) {
+        "find" => crud::find(engine, db, cmd),
+        "getMore" => crud::get_more(engine, db, cmd),
+        "aggregate" => pipeline::aggregate(engine, db, cmd),
+        "listCollections" => admin::list_collections(engine, db, cmd),
+        "listIndexes" => indexes::list_indexes(engine, db, cmd),
+        _ => dispatch_doc(engine, db, cmd, conn).map(Reply::Doc),
+    }
+}
+
+fn dispatch_doc(
+    engine: &mut Engine,
+    db: &str,
+    cmd: &Document,
+    conn: &ConnInfo,
+) -> CmdResult<Document> {
     let name = command_name(cmd);
     match name {
         "hello" | "isMaster" | "ismaster" => Ok(handshake::hello(cmd, name, conn)),
@@ -87,25 +102,20 @@ fn dispatch(engine: &mut Engine, db: &str, cmd: &Document, conn: &ConnInfo) -> C
         "getCmdLineOpts" => Ok(doc! { "argv": ["mdbr-lite"], "parsed": {} }),
         "getParameter" => Ok(handshake::get_parameter(cmd)),
         "listCommands" => Ok(handshake::list_commands()),
-        "find" => crud::find(engine, db, cmd),
-        "getMore" => crud::get_more(engine, db, cmd),
         "killCursors" => crud::kill_cursors(engine, db, cmd),
         "update" => crud::update(engine, db, cmd),
         "delete" => crud::delete(engine, db, cmd),
         "findAndModify" | "findandmodify" => crud::find_and_modify(engine, db, cmd),
         "count" => crud::count(engine, db, cmd),
         "distinct" => crud::distinct(engine, db, cmd),
-        "aggregate" => pipeline::aggregate(engine, db, cmd),
         "explain" => pipeline::explain(engine, db, cmd),
         "listDatabases" => admin::list_databases(engine, cmd),
-        "listCollections" => admin::list_collections(engine, db, cmd),
         "create" => admin::create(engine, db, cmd),
         "drop" => admin::drop(engine, db, cmd),
         "dropDatabase" => admin::drop_database(engine, db),
         "renameCollection" => admin::rename_collection(engine, db, cmd),
         "collStats" | "dbStats" => admin::stats(engine, db, cmd),
         "createIndexes" => indexes::create_indexes(engine, db, cmd),
-        "listIndexes" => indexes::list_indexes(engine, db, cmd),
         "dropIndexes" | "deleteIndexes" => indexes::drop_indexes(engine, db, cmd),
         "createSearchIndexes" => crate::search::create_search_indexes(engine, db, cmd),
         "updateSearchIndex" => crate::search::update_search_index(engine, db, cmd),
@@ -157,9 +167,4 @@ pub(crate) fn int_arg(cmd: &Document, key: &str) -> CmdResult<Option<i64>> {
 /// An optional boolean argument.
 pub(crate) fn bool_arg(cmd: &Document, key: &str) -> bool {
     cmd.get(key).is_some_and(crate::value::truthy)
-}
-
-/// The reply shape of a cursor's first batch.
-pub(crate) fn cursor_reply(ns: &str, batch: Vec<Bson>, id: i64) -> Document {
-    doc! { "cursor": { "firstBatch": batch, "id": id, "ns": ns } }
 }

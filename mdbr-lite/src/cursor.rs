@@ -1,8 +1,9 @@
-//! Server-side cursors: the rest of a result set, handed out by `getMore` in batches.
+//! Server-side cursors: the rest of a result set, handed out by `getMore` in batches. Results
+//! are kept as BSON bytes, which the replies carry as they are.
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use bson::{Bson, Document};
+use bson::raw::RawDocumentBuf;
 
 /// How long an unused cursor lives.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -13,7 +14,7 @@ const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024 - 64 * 1024;
 #[derive(Debug)]
 struct Cursor {
     ns: String,
-    docs: VecDeque<Document>,
+    docs: VecDeque<RawDocumentBuf>,
     last_used: Instant,
 }
 
@@ -34,27 +35,23 @@ impl Default for CursorTable {
     }
 }
 
-fn take_batch(docs: &mut VecDeque<Document>, limit: Option<usize>) -> Vec<Bson> {
+fn take_batch(docs: &mut VecDeque<RawDocumentBuf>, limit: Option<usize>) -> Vec<RawDocumentBuf> {
     let mut out = Vec::new();
     let mut bytes = 0usize;
     while let Some(d) = docs.front() {
         if limit.is_some_and(|l| out.len() >= l) {
             break;
         }
-        let size = approx_size(d);
+        let size = d.as_bytes().len();
         if !out.is_empty() && bytes + size > MAX_BATCH_BYTES {
             break;
         }
         bytes += size;
         if let Some(d) = docs.pop_front() {
-            out.push(Bson::Document(d));
+            out.push(d);
         }
     }
     out
-}
-
-fn approx_size(d: &Document) -> usize {
-    crate::value::doc_size(d)
 }
 
 impl CursorTable {
@@ -62,12 +59,12 @@ impl CursorTable {
     pub(crate) fn open(
         &mut self,
         ns: &str,
-        docs: Vec<Document>,
+        docs: Vec<RawDocumentBuf>,
         batch_size: Option<usize>,
         single_batch: bool,
-    ) -> (Vec<Bson>, i64) {
+    ) -> (Vec<RawDocumentBuf>, i64) {
         self.expire();
-        let mut q: VecDeque<Document> = docs.into();
+        let mut q: VecDeque<RawDocumentBuf> = docs.into();
         let first = take_batch(&mut q, Some(batch_size.unwrap_or(101)));
         if q.is_empty() || single_batch {
             return (first, 0);
@@ -84,7 +81,7 @@ impl CursorTable {
         id: i64,
         ns: &str,
         batch_size: Option<usize>,
-    ) -> Option<(Vec<Bson>, i64)> {
+    ) -> Option<(Vec<RawDocumentBuf>, i64)> {
         self.expire();
         let c = self.map.get_mut(&id)?;
         if c.ns != ns {

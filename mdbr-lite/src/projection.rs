@@ -1,7 +1,9 @@
 //! Projections: inclusion/exclusion, `_id`, dotted paths, computed fields, and the find-only
-//! operators `$slice`, `$elemMatch`, positional `$` and `$meta`.
+//! operators `$slice`, `$elemMatch`, positional `$` and `$meta`; a projection of top-level
+//! exclusions only is also applied to a document's BSON bytes, without decoding it.
 use std::collections::BTreeMap;
 
+use bson::raw::{RawDocument, RawDocumentBuf};
 use bson::{Bson, Document};
 
 use crate::aggregate::expr::{self, Vars};
@@ -241,6 +243,65 @@ impl Projection {
             }
         }
         Ok(out)
+    }
+}
+
+/// A projection made only of top-level exclusions (`{a: 0, b: false, _id: 0}`), applied to a
+/// document's bytes: every element is copied except those the projection excludes. For such a
+/// projection this gives what [`Projection::apply`] gives on the decoded document.
+#[derive(Debug, Clone)]
+pub(crate) struct TopLevelExclusion {
+    names: Vec<String>,
+}
+
+impl TopLevelExclusion {
+    /// The excluded fields of `spec` when it holds nothing but top-level exclusions (no
+    /// inclusion, dotted path, operator or computed field), else `None`.
+    pub(crate) fn parse(spec: &Document) -> Option<Self> {
+        let mut names = Vec::with_capacity(spec.len());
+        for (k, v) in spec {
+            let flag = matches!(
+                v,
+                Bson::Boolean(_)
+                    | Bson::Int32(_)
+                    | Bson::Int64(_)
+                    | Bson::Double(_)
+                    | Bson::Decimal128(_)
+            );
+            if !flag || crate::value::truthy(v) || k.is_empty() || k.contains(['.', '$']) {
+                return None;
+            }
+            names.push(k.clone());
+        }
+        Some(Self { names })
+    }
+
+    /// The document without the excluded fields, every occurrence of each (a stored document
+    /// can repeat a name), copied from its bytes. `None` when the bytes do not parse, which
+    /// bytes the wire validator accepted always do.
+    pub(crate) fn apply(&self, raw: &RawDocument) -> Option<RawDocumentBuf> {
+        let bytes = raw.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        out.extend_from_slice(&[0; 4]);
+        // Kept elements are copied in runs: `kept` is where the current run starts.
+        let mut at = 4;
+        let mut kept = 4;
+        for (_, key, value) in crate::engine::record::elements(bytes) {
+            let len = 1 + key.len() + 1 + value.len();
+            if self.names.iter().any(|n| n.as_bytes() == key) {
+                out.extend_from_slice(bytes.get(kept..at)?);
+                kept = at + len;
+            }
+            at += len;
+        }
+        if at + 1 != bytes.len() {
+            return None;
+        }
+        out.extend_from_slice(bytes.get(kept..at)?);
+        out.push(0);
+        let len = i32::try_from(out.len()).ok()?;
+        out.get_mut(..4)?.copy_from_slice(&len.to_le_bytes());
+        RawDocumentBuf::from_bytes(out).ok()
     }
 }
 

@@ -12,7 +12,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::command::{self, ConnInfo};
+use crate::command::{self, ConnInfo, Reply};
 use crate::engine::Engine;
 use crate::error::{CommandError, Error, Result, code};
 use crate::storage::Storage;
@@ -258,26 +258,19 @@ async fn serve_connection(
             Request::Msg { command, sequences, more_to_come } => {
                 let reply = run(shared, command, sequences, None, &conn);
                 if !more_to_come {
-                    write
-                        .write_all(&wire::encode_msg(next_reply_id, header.request_id, &reply))
-                        .await?;
+                    write.write_all(&reply.encode_msg(next_reply_id, header.request_id)).await?;
                 }
             }
             Request::Query { collection, query } => {
                 let (reply, failed) = match collection.strip_suffix(".$cmd") {
                     Some(db) => (run(shared, query, Vec::new(), Some(db), &conn), false),
                     None => (
-                        doc! { "$err": "OP_QUERY is only supported for commands", "code": 5739101, "ok": 0.0 },
+                        doc! { "$err": "OP_QUERY is only supported for commands", "code": 5739101, "ok": 0.0 }.into(),
                         true,
                     ),
                 };
                 write
-                    .write_all(&wire::encode_reply(
-                        next_reply_id,
-                        header.request_id,
-                        &reply,
-                        failed,
-                    ))
+                    .write_all(&reply.encode_reply(next_reply_id, header.request_id, failed))
                     .await?;
             }
         }
@@ -290,7 +283,7 @@ fn run(
     sequences: Vec<DocumentSequence>,
     legacy_db: Option<&str>,
     conn: &ConnInfo,
-) -> Document {
+) -> Reply {
     let db = match legacy_db {
         Some(db) => db.to_string(),
         None => match cmd.get_str("$db") {
@@ -300,12 +293,13 @@ fn run(
                     code::FAILED_TO_PARSE,
                     "OP_MSG requests require a $db argument",
                 )
-                .to_reply();
+                .to_reply()
+                .into();
             }
         },
     };
     if let Err(e) = crate::engine::check_db_name(&db) {
-        return e.to_reply();
+        return e.to_reply().into();
     }
     let name = command::command_name(&cmd).to_string();
     let started = std::time::Instant::now();

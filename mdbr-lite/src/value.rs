@@ -294,55 +294,11 @@ pub(crate) fn mul_numbers(a: &Bson, b: &Bson) -> Option<Bson> {
     })
 }
 
-/// The encoded BSON size of a document, computed without encoding it.
-pub(crate) fn doc_size(d: &Document) -> usize {
-    5 + d.iter().map(|(k, v)| 1 + k.len() + 1 + value_size(v)).sum::<usize>()
-}
-
-fn value_size(v: &Bson) -> usize {
-    match v {
-        Bson::Double(_) | Bson::Int64(_) | Bson::DateTime(_) | Bson::Timestamp(_) => 8,
-        Bson::Int32(_) => 4,
-        Bson::Decimal128(_) => 16,
-        Bson::Boolean(_) => 1,
-        Bson::Null | Bson::Undefined | Bson::MinKey | Bson::MaxKey => 0,
-        Bson::ObjectId(_) => 12,
-        Bson::String(s) | Bson::Symbol(s) | Bson::JavaScriptCode(s) => 4 + s.len() + 1,
-        Bson::Document(d) => doc_size(d),
-        Bson::Array(a) => {
-            5 + a.iter().enumerate().map(|(i, e)| 1 + digits(i) + 1 + value_size(e)).sum::<usize>()
-        }
-        Bson::Binary(b) => 4 + 1 + b.bytes.len(),
-        Bson::RegularExpression(r) => r.pattern.as_str().len() + 1 + r.options.as_str().len() + 1,
-        Bson::JavaScriptCodeWithScope(c) => 4 + 4 + c.code.len() + 1 + doc_size(&c.scope),
-        Bson::DbPointer(_) => 64,
-    }
-}
-
-fn digits(mut i: usize) -> usize {
-    let mut n = 1;
-    while i >= 10 {
-        i /= 10;
-        n += 1;
-    }
-    n
-}
-
 #[cfg(test)]
 mod tests {
     use bson::{Bson, doc};
 
     use super::*;
-
-    #[test]
-    fn doc_size_matches_the_encoding() {
-        let d = doc! {
-            "a": 1, "b": 2.5, "c": "text", "d": { "e": [1, "x", null, true, { "f": 1_i64 }] },
-            "g": bson::oid::ObjectId::new(), "h": bson::DateTime::now(),
-            "i": (0..12).map(Bson::Int32).collect::<Vec<_>>(),
-        };
-        assert_eq!(doc_size(&d), d.to_vec().unwrap().len());
-    }
 
     #[test]
     fn ord_bson_orders_like_compare() {

@@ -2,7 +2,7 @@
 //! legacy handshake) and a BSON validator that checks lengths, UTF-8 and nesting depth before
 //! anything is decoded.
 use bson::Document;
-use bson::raw::RawDocumentBuf;
+use bson::raw::{RawDocument, RawDocumentBuf};
 
 /// `OP_REPLY`.
 pub const OP_REPLY: i32 = 1;
@@ -320,7 +320,15 @@ fn string_len(b: &[u8]) -> Result<usize, FrameError> {
 
 /// Encodes an OP_MSG reply.
 pub fn encode_msg(request_id: i32, response_to: i32, body: &Document) -> Vec<u8> {
-    let doc = body.to_vec().unwrap_or_default();
+    msg_frame(request_id, response_to, &body.to_vec().unwrap_or_default())
+}
+
+/// Encodes an OP_MSG reply whose body is already BSON bytes.
+pub fn encode_msg_raw(request_id: i32, response_to: i32, body: &RawDocument) -> Vec<u8> {
+    msg_frame(request_id, response_to, body.as_bytes())
+}
+
+fn msg_frame(request_id: i32, response_to: i32, doc: &[u8]) -> Vec<u8> {
     let len = 16 + 4 + 1 + doc.len();
     let mut out = Vec::with_capacity(len);
     out.extend_from_slice(&(len as i32).to_le_bytes());
@@ -329,7 +337,7 @@ pub fn encode_msg(request_id: i32, response_to: i32, body: &Document) -> Vec<u8>
     out.extend_from_slice(&OP_MSG.to_le_bytes());
     out.extend_from_slice(&0u32.to_le_bytes());
     out.push(0);
-    out.extend_from_slice(&doc);
+    out.extend_from_slice(doc);
     out
 }
 
@@ -340,7 +348,20 @@ pub fn encode_reply(
     body: &Document,
     query_failure: bool,
 ) -> Vec<u8> {
-    let doc = body.to_vec().unwrap_or_default();
+    reply_frame(request_id, response_to, &body.to_vec().unwrap_or_default(), query_failure)
+}
+
+/// Encodes an OP_REPLY with one document that is already BSON bytes.
+pub fn encode_reply_raw(
+    request_id: i32,
+    response_to: i32,
+    body: &RawDocument,
+    query_failure: bool,
+) -> Vec<u8> {
+    reply_frame(request_id, response_to, body.as_bytes(), query_failure)
+}
+
+fn reply_frame(request_id: i32, response_to: i32, doc: &[u8], query_failure: bool) -> Vec<u8> {
     let len = 16 + 20 + doc.len();
     let mut out = Vec::with_capacity(len);
     out.extend_from_slice(&(len as i32).to_le_bytes());
@@ -351,6 +372,6 @@ pub fn encode_reply(
     out.extend_from_slice(&0i64.to_le_bytes());
     out.extend_from_slice(&0i32.to_le_bytes());
     out.extend_from_slice(&1i32.to_le_bytes());
-    out.extend_from_slice(&doc);
+    out.extend_from_slice(doc);
     out
 }

@@ -2,7 +2,8 @@
 //! `drop`, `dropDatabase`, `renameCollection`, `collStats`/`dbStats`.
 use bson::{Bson, Document, doc};
 
-use crate::command::{bool_arg, coll_arg, cursor_reply, doc_arg};
+use crate::command::reply::{BatchKind, Reply, cursor_reply, encode_all};
+use crate::command::{bool_arg, coll_arg, doc_arg};
 use crate::engine::Engine;
 use crate::error::{CmdResult, CommandError, code};
 use crate::query::filter::Filter;
@@ -39,11 +40,7 @@ pub(crate) fn list_databases(engine: &mut Engine, cmd: &Document) -> CmdResult<D
 }
 
 /// `listCollections`.
-pub(crate) fn list_collections(
-    engine: &mut Engine,
-    db: &str,
-    cmd: &Document,
-) -> CmdResult<Document> {
+pub(crate) fn list_collections(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResult<Reply> {
     let filter = match doc_arg(cmd, "filter")? {
         Some(f) => Filter::new(f)?,
         None => Filter::all(),
@@ -71,8 +68,9 @@ pub(crate) fn list_collections(
         .and_then(|c| c.get("batchSize"))
         .and_then(crate::value::as_i64)
         .map(|n| n as usize);
+    let entries = encode_all(entries)?;
     let (batch, id) = engine.cursors.open(&ns, entries, batch_size.or(Some(usize::MAX)), false);
-    Ok(cursor_reply(&ns, batch, id))
+    cursor_reply(&ns, BatchKind::First, &batch, id)
 }
 
 /// `create`.

@@ -3,12 +3,14 @@
 use bson::raw::RawDocumentBuf;
 use bson::{Bson, Document, doc};
 
-use crate::command::{bool_arg, coll_arg, cursor_reply, doc_arg, int_arg, merge_sequences};
+use crate::command::reply::{self, BatchKind, Reply, cursor_reply};
+use crate::command::{bool_arg, coll_arg, doc_arg, int_arg, merge_sequences};
 use crate::engine::Engine;
 use crate::engine::collection::PlanKind;
+use crate::engine::record::Record;
 use crate::error::{CmdResult, CommandError, code};
 use crate::index::RecordId;
-use crate::projection::Projection;
+use crate::projection::{Projection, TopLevelExclusion};
 use crate::query::filter::Filter;
 use crate::sort::SortSpec;
 use crate::update::{self, Update, UpdateContext};
@@ -35,6 +37,26 @@ pub(crate) fn select(
     coll: &str,
     sel: &Selection<'_>,
 ) -> CmdResult<Selected> {
+    let (plan, filter, records) = select_records(engine, db, coll, sel)?;
+    let out = records.into_iter().map(|(rid, r)| (rid, r.to_document())).collect();
+    Ok((plan, filter, out))
+}
+
+/// The plan, the compiled filter and the matching records of a selection, borrowed from the
+/// engine.
+pub(crate) type SelectedRecords<'e> = (PlanKind, Filter, Vec<(RecordId, &'e Record)>);
+
+/// Runs a selection and yields the matching records themselves, so that a caller sending them
+/// out copies their bytes instead of decoding them. A sort reads each record's decoded form
+/// without making the record keep it. Planning and matching use the filter without what the
+/// collection knows to hold ([`crate::engine::collection::Collection::without_known`]); the
+/// filter returned is the full one.
+pub(crate) fn select_records<'e>(
+    engine: &'e Engine,
+    db: &str,
+    coll: &str,
+    sel: &Selection<'_>,
+) -> CmdResult<SelectedRecords<'e>> {
     let filter = match sel.filter {
         Some(f) => Filter::new(f)?,
         None => Filter::all(),
@@ -64,21 +86,29 @@ pub(crate) fn select(
         if let Some(r) = c.record(rid)
             && effective.matches_record(r)
         {
-            out.push((rid, r.to_document()));
+            out.push((rid, r));
             if early.is_some_and(|n| out.len() >= n) {
                 break;
             }
         }
     }
     if !sort.is_empty() {
-        let mut keyed: Vec<(Vec<Bson>, (RecordId, Document))> =
-            out.into_iter().map(|x| (sort.key(&x.1), x)).collect();
+        let mut keyed: Vec<(Vec<Bson>, (RecordId, &Record))> =
+            out.into_iter().map(|x| (record_sort_key(&sort, x.1), x)).collect();
         keyed.sort_by(|a, b| sort.compare_keys(&a.0, &b.0));
         out = keyed.into_iter().map(|(_, x)| x).collect();
     }
-    let out: Vec<(RecordId, Document)> =
-        out.into_iter().skip(sel.skip).take(sel.limit.unwrap_or(usize::MAX)).collect();
+    let out = out.into_iter().skip(sel.skip).take(sel.limit.unwrap_or(usize::MAX)).collect();
     Ok((plan, filter, out))
+}
+
+/// The sort key of a record, from its decoded form when it has one, else from a decoding that
+/// is dropped afterwards.
+fn record_sort_key(sort: &SortSpec, r: &Record) -> Vec<Bson> {
+    match r.decoded() {
+        Some(d) => sort.key(d),
+        None => sort.key(&r.to_document()),
+    }
 }
 
 fn non_negative(cmd: &Document, key: &str) -> CmdResult<Option<usize>> {
@@ -148,14 +178,15 @@ pub(crate) fn insert(
     Ok(reply)
 }
 
-/// `find`.
-pub(crate) fn find(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResult<Document> {
+/// `find`: returns copies of the stored documents' bytes; a projection of top-level exclusions
+/// is applied to the bytes, any other to the decoded document.
+pub(crate) fn find(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResult<Reply> {
     engine.ops.query += 1;
     let coll = coll_arg(cmd)?;
     let filter = doc_arg(cmd, "filter")?;
     let sort = doc_arg(cmd, "sort")?;
     let projection = match doc_arg(cmd, "projection")? {
-        Some(p) if !p.is_empty() => Some(Projection::new(p, true)?),
+        Some(p) if !p.is_empty() => Some((Projection::new(p, true)?, TopLevelExclusion::parse(p))),
         _ => None,
     };
     let skip = non_negative(cmd, "skip")?.unwrap_or(0);
@@ -172,21 +203,39 @@ pub(crate) fn find(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResult<D
     let batch_size = non_negative(cmd, "batchSize")?;
     let hint = cmd.get("hint");
     let sel = Selection { filter, sort, hint, skip, limit };
-    let (_, f, rows) = select(engine, db, &coll, &sel)?;
-    let mut docs = Vec::with_capacity(rows.len());
-    for (_, d) in rows {
+    let (_, f, records) = select_records(engine, db, &coll, &sel)?;
+    let mut docs = Vec::with_capacity(records.len());
+    for (_, r) in records {
         docs.push(match &projection {
-            Some(p) => p.apply(&d, Some(&f))?,
-            None => d,
+            Some((p, exclusion)) => project(r, p, exclusion.as_ref(), &f)?,
+            None => r.raw().to_owned(),
         });
     }
     let ns = format!("{db}.{coll}");
     let (batch, id) = engine.cursors.open(&ns, docs, batch_size, single_batch);
-    Ok(cursor_reply(&ns, batch, id))
+    cursor_reply(&ns, BatchKind::First, &batch, id)
+}
+
+/// A record under a `find` projection: on its bytes when the projection is made of top-level
+/// exclusions, else on its decoded form (not kept by the record), encoded.
+fn project(
+    r: &Record,
+    p: &Projection,
+    exclusion: Option<&TopLevelExclusion>,
+    query: &Filter,
+) -> CmdResult<RawDocumentBuf> {
+    if let Some(out) = exclusion.and_then(|x| x.apply(r.raw())) {
+        return Ok(out);
+    }
+    let projected = match r.decoded() {
+        Some(d) => p.apply(d, Some(query))?,
+        None => p.apply(&r.to_document(), Some(query))?,
+    };
+    reply::encode(&projected)
 }
 
 /// `getMore`.
-pub(crate) fn get_more(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResult<Document> {
+pub(crate) fn get_more(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResult<Reply> {
     engine.ops.getmore += 1;
     let id = match cmd.get("getMore") {
         Some(Bson::Int64(i)) => *i,
@@ -210,7 +259,7 @@ pub(crate) fn get_more(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResu
     let (batch, next) = engine.cursors.next_batch(id, &ns, batch_size).ok_or_else(|| {
         CommandError::new(code::CURSOR_NOT_FOUND, format!("cursor id {id} not found"))
     })?;
-    Ok(doc! { "cursor": { "nextBatch": batch, "id": next, "ns": ns } })
+    cursor_reply(&ns, BatchKind::Next, &batch, next)
 }
 
 /// `killCursors`.
@@ -602,3 +651,6 @@ pub(crate) fn distinct(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResu
     values.sort_by(compare);
     Ok(doc! { "values": values })
 }
+
+#[cfg(test)]
+mod tests;

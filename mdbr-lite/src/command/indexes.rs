@@ -1,7 +1,8 @@
 //! Index commands: `createIndexes`, `listIndexes`, `dropIndexes`.
 use bson::{Bson, Document, doc};
 
-use crate::command::{coll_arg, cursor_reply, doc_arg};
+use crate::command::reply::{BatchKind, Reply, cursor_reply, encode_all};
+use crate::command::{coll_arg, doc_arg};
 use crate::engine::Engine;
 use crate::error::{CmdResult, CommandError, code};
 use crate::index::IndexSpec;
@@ -45,7 +46,7 @@ pub(crate) fn create_indexes(engine: &mut Engine, db: &str, cmd: &Document) -> C
 }
 
 /// `listIndexes`.
-pub(crate) fn list_indexes(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResult<Document> {
+pub(crate) fn list_indexes(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResult<Reply> {
     let coll = coll_arg(cmd)?;
     let Some(c) = engine.coll(db, &coll) else {
         return Err(CommandError::new(
@@ -59,8 +60,9 @@ pub(crate) fn list_indexes(engine: &mut Engine, db: &str, cmd: &Document) -> Cmd
         .and_then(|c| c.get("batchSize"))
         .and_then(crate::value::as_i64)
         .map(|n| n as usize);
+    let entries = encode_all(entries)?;
     let (batch, id) = engine.cursors.open(&ns, entries, batch_size.or(Some(usize::MAX)), false);
-    Ok(cursor_reply(&ns, batch, id))
+    cursor_reply(&ns, BatchKind::First, &batch, id)
 }
 
 /// `dropIndexes`.

@@ -4,7 +4,8 @@ use bson::{Bson, Document, doc};
 use crate::aggregate::expr::Vars;
 use crate::aggregate::stage;
 use crate::command::crud::{Selection, select};
-use crate::command::{bool_arg, command_name, cursor_reply, doc_arg, handshake};
+use crate::command::reply::{BatchKind, Reply, cursor_reply, encode_all};
+use crate::command::{bool_arg, command_name, doc_arg, handshake};
 use crate::engine::Engine;
 use crate::engine::collection::PlanKind;
 use crate::engine::record::Record;
@@ -115,19 +116,19 @@ fn coll_or_one(cmd: &Document) -> CmdResult<Option<String>> {
 }
 
 /// `aggregate`.
-pub(crate) fn aggregate(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResult<Document> {
+pub(crate) fn aggregate(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResult<Reply> {
     let coll = coll_or_one(cmd)?;
     let pipeline = pipeline_arg(cmd)?;
     if bool_arg(cmd, "explain") {
         let (plan, _) =
             run_pipeline(engine, db, coll.as_deref(), without_writes(&pipeline), cmd.get("hint"))?;
-        return Ok(explain_reply(
+        return Ok(Reply::Doc(explain_reply(
             db,
             coll.as_deref().unwrap_or("$cmd.aggregate"),
             &plan,
             leading_filter(&pipeline),
             cmd,
-        ));
+        )));
     }
     let cursor = doc_arg(cmd, "cursor")?.ok_or_else(|| {
         CommandError::failed_to_parse(
@@ -139,8 +140,8 @@ pub(crate) fn aggregate(engine: &mut Engine, db: &str, cmd: &Document) -> CmdRes
     engine.ops.query += 1;
     let (_, docs) = run_pipeline(engine, db, coll.as_deref(), &pipeline, cmd.get("hint"))?;
     let ns = format!("{db}.{}", coll.as_deref().unwrap_or("$cmd.aggregate"));
-    let (batch, id) = engine.cursors.open(&ns, docs, batch_size, false);
-    Ok(cursor_reply(&ns, batch, id))
+    let (batch, id) = engine.cursors.open(&ns, encode_all(docs)?, batch_size, false);
+    cursor_reply(&ns, BatchKind::First, &batch, id)
 }
 
 fn leading_filter(pipeline: &[Document]) -> Document {

@@ -109,6 +109,112 @@ async fn get_more_and_kill_cursors_by_command() {
 }
 
 #[tokio::test]
+async fn a_cursor_of_seven_in_batches_of_two_returns_each_document_once_in_order() {
+    let ctx = Ctx::new().await;
+    let c = ctx.coll("seven");
+    c.insert_many((0..7).map(|i| doc! { "_id": i, "s": format!("v{i}") })).await.unwrap();
+    let db = ctx.db();
+    let r = db.run_command(doc! { "find": "seven", "batchSize": 2 }).await.unwrap();
+    let cur = r.get_document("cursor").unwrap();
+    let mut docs = cur.get_array("firstBatch").unwrap().clone();
+    let mut id = cur.get_i64("id").unwrap();
+    let mut sizes = vec![docs.len()];
+    while id != 0 {
+        let r = db
+            .run_command(doc! { "getMore": id, "collection": "seven", "batchSize": 2 })
+            .await
+            .unwrap();
+        assert_eq!(r.get_f64("ok").unwrap(), 1.0);
+        let cur = r.get_document("cursor").unwrap();
+        let batch = cur.get_array("nextBatch").unwrap();
+        sizes.push(batch.len());
+        docs.extend(batch.iter().cloned());
+        id = cur.get_i64("id").unwrap();
+    }
+    assert_eq!(sizes, [2, 2, 2, 1]);
+    let expected: Vec<Bson> =
+        (0..7).map(|i| Bson::Document(doc! { "_id": i, "s": format!("v{i}") })).collect();
+    assert_eq!(docs, expected);
+    // The driver's own getMores see the same.
+    let got = all(c.find(doc! {}).batch_size(2).await.unwrap()).await;
+    assert_eq!(got.into_iter().map(Bson::Document).collect::<Vec<_>>(), expected);
+}
+
+#[tokio::test]
+async fn single_batch_and_a_negative_limit_close_the_cursor() {
+    let ctx = Ctx::new().await;
+    let c = ctx.coll("once");
+    c.insert_many((0..7).map(|i| doc! { "_id": i })).await.unwrap();
+    let db = ctx.db();
+    let r =
+        db.run_command(doc! { "find": "once", "batchSize": 2, "singleBatch": true }).await.unwrap();
+    let cur = r.get_document("cursor").unwrap();
+    assert_eq!(cur.get_array("firstBatch").unwrap().len(), 2);
+    assert_eq!(cur.get_i64("id").unwrap(), 0);
+    // The driver sends a negative limit as `limit` with `singleBatch: true`.
+    let got = all(c.find(doc! {}).limit(-3).await.unwrap()).await;
+    assert_eq!(got, (0..3).map(|i| doc! { "_id": i }).collect::<Vec<_>>());
+    if ctx.is_lite() {
+        // On the lite server a command with a negative limit also closes its cursor, and no
+        // cursor is left open.
+        let r = db.run_command(doc! { "find": "once", "limit": -3 }).await.unwrap();
+        let cur = r.get_document("cursor").unwrap();
+        assert_eq!(cur.get_array("firstBatch").unwrap().len(), 3);
+        assert_eq!(cur.get_i64("id").unwrap(), 0);
+        let status = db.run_command(doc! { "serverStatus": 1 }).await.unwrap();
+        let open = status.get_document("metrics").unwrap().get_document("cursor").unwrap();
+        assert_eq!(open.get_document("open").unwrap().get_i64("total").unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn find_returns_the_stored_bytes_and_excludes_every_occurrence_of_a_name() {
+    use mongodb::bson::RawDocumentBuf;
+    // A repeated field name is this engine's own behaviour: it keeps the bytes as sent.
+    let ctx = Ctx::lite().await;
+    let c = ctx.db().collection::<RawDocumentBuf>("bytes");
+    let one = |k: &str, v: Bson| {
+        let b = doc! { k: v }.to_vec().unwrap();
+        b[4..b.len() - 1].to_vec()
+    };
+    let mut body = one("_id", Bson::Int32(1));
+    body.extend(one("a", Bson::Int32(1)));
+    body.extend(one("b", Bson::String("x".into())));
+    body.extend(one("a", Bson::Document(doc! { "c": [1, 2] })));
+    let mut bytes = ((body.len() + 5) as i32).to_le_bytes().to_vec();
+    bytes.extend(body);
+    bytes.push(0);
+    let stored = RawDocumentBuf::from_bytes(bytes).unwrap();
+    let plain = doc! { "_id": 2, "a": 1.5, "b": { "d": null }, "e": [{ "f": "g" }] };
+    c.insert_one(&stored).await.unwrap();
+    c.insert_one(RawDocumentBuf::try_from(&plain).unwrap()).await.unwrap();
+
+    let found: Vec<RawDocumentBuf> = c.find(doc! {}).await.unwrap().try_collect().await.unwrap();
+    assert_eq!(found[0].as_bytes(), stored.as_bytes());
+    assert_eq!(found[1].as_bytes(), plain.to_vec().unwrap());
+
+    let found: Vec<RawDocumentBuf> =
+        c.find(doc! {}).projection(doc! { "a": 0 }).await.unwrap().try_collect().await.unwrap();
+    let keys = |d: &RawDocumentBuf| -> Vec<String> {
+        d.iter().map(|e| e.unwrap().0.as_str().to_string()).collect()
+    };
+    assert_eq!(keys(&found[0]), ["_id", "b"]);
+    assert_eq!(
+        found[1].as_bytes(),
+        doc! { "_id": 2, "b": { "d": null }, "e": [{ "f": "g" }] }.to_vec().unwrap()
+    );
+    let found: Vec<RawDocumentBuf> = c
+        .find(doc! { "_id": 2 })
+        .projection(doc! { "_id": 0, "e": false })
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(found[0].as_bytes(), doc! { "a": 1.5, "b": { "d": null } }.to_vec().unwrap());
+}
+
+#[tokio::test]
 async fn update_one_many_upsert_and_counts() {
     let ctx = Ctx::new().await;
     let c = ctx.coll("u");
