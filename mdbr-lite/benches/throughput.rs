@@ -136,7 +136,7 @@ async fn main() {
     ];
     // results[workload][target] = rounds
     let mut results: Vec<Vec<Vec<Round>>> = vec![vec![Vec::new(); targets.len()]; workloads.len()];
-    for w in 0..workloads.len() {
+    for (w, per_target) in results.iter_mut().enumerate() {
         for _ in 0..rounds {
             for (ti, t) in targets.iter().enumerate() {
                 let round = match w {
@@ -149,7 +149,7 @@ async fn main() {
                     3 => scan(&seeded(&t.db, n).await, scan_rounds).await,
                     _ => update_all(&seeded(&t.db, n).await, n).await,
                 };
-                results[w][ti].push(round);
+                per_target[ti].push(round);
             }
         }
     }

@@ -147,7 +147,7 @@ pub(crate) enum PlanKind {
     /// Every document, in natural order.
     CollScan,
     /// An index scan.
-    IxScan { name: String, key: Document, bounds: IndexBounds },
+    IxScan { name: String, key: Document, bounds: Box<IndexBounds> },
 }
 
 impl Collection {
@@ -620,7 +620,11 @@ fn show_range(lo: &Bound<Bson>, hi: &Bound<Bson>) -> String {
 }
 
 fn ix_plan(ix: &Index, bounds: IndexBounds) -> PlanKind {
-    PlanKind::IxScan { name: ix.spec.name.clone(), key: ix.spec.key.clone(), bounds }
+    PlanKind::IxScan {
+        name: ix.spec.name.clone(),
+        key: ix.spec.key.clone(),
+        bounds: Box::new(bounds),
+    }
 }
 
 fn as_ref(b: &Bound<Bson>) -> Bound<&Bson> {

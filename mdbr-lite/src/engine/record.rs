@@ -234,13 +234,11 @@ fn check_value_names(t: u8, value: &[u8], depth: usize) -> CmdResult<()> {
 fn keys_unique(doc: &[u8]) -> bool {
     const MAX: usize = 32;
     let mut seen: [&[u8]; MAX] = [&[]; MAX];
-    let mut n = 0;
-    for (_, key, _) in elements(doc) {
+    for (n, (_, key, _)) in elements(doc).enumerate() {
         if n == MAX || seen[..n].contains(&key) {
             return false;
         }
         seen[n] = key;
-        n += 1;
     }
     true
 }
