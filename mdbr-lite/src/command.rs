@@ -16,8 +16,8 @@ pub(crate) use reply::Reply;
 
 /// What a command knows about the connection it came from.
 #[derive(Debug, Clone)]
-pub(crate) struct ConnInfo {
-    pub(crate) peer: String,
+pub(crate) struct ConnInfo<'a> {
+    pub(crate) peer: &'a str,
     pub(crate) conn_id: i64,
     pub(crate) current_connections: i64,
     pub(crate) total_connections: i64,
@@ -30,7 +30,7 @@ pub(crate) fn execute(
     db: &str,
     mut cmd: Document,
     sequences: Vec<DocumentSequence>,
-    conn: &ConnInfo,
+    conn: &ConnInfo<'_>,
 ) -> Reply {
     engine.ops.command += 1;
     let result = if command_name(&cmd) == "insert" {
@@ -69,7 +69,12 @@ pub(crate) fn command_name(cmd: &Document) -> &str {
 }
 
 /// Runs a command: the cursor commands reply with encoded batches, the others with documents.
-fn dispatch(engine: &mut Engine, db: &str, cmd: &Document, conn: &ConnInfo) -> CmdResult<Reply> {
+fn dispatch(
+    engine: &mut Engine,
+    db: &str,
+    cmd: &Document,
+    conn: &ConnInfo<'_>,
+) -> CmdResult<Reply> {
     match command_name(cmd) {
         "find" => crud::find(engine, db, cmd),
         "getMore" => crud::get_more(engine, db, cmd),
@@ -84,7 +89,7 @@ fn dispatch_doc(
     engine: &mut Engine,
     db: &str,
     cmd: &Document,
-    conn: &ConnInfo,
+    conn: &ConnInfo<'_>,
 ) -> CmdResult<Document> {
     let name = command_name(cmd);
     match name {
@@ -97,7 +102,7 @@ fn dispatch_doc(
             Ok(handshake::sessions(name))
         }
         "connectionStatus" => Ok(handshake::connection_status()),
-        "whatsmyuri" => Ok(doc! { "you": conn.peer.clone() }),
+        "whatsmyuri" => Ok(doc! { "you": conn.peer }),
         "getLog" => Ok(handshake::get_log(cmd)),
         "getCmdLineOpts" => Ok(doc! { "argv": ["mdbr-lite"], "parsed": {} }),
         "getParameter" => Ok(handshake::get_parameter(cmd)),

@@ -229,6 +229,8 @@ async fn serve_connection(
     let mut read = BufReader::with_capacity(READ_BUFFER, read);
     let mut body = Vec::new();
     let mut next_reply_id: i32 = 1;
+    // Formatted once: `whatsmyuri`, `hello` and `serverStatus` read it.
+    let peer = peer.to_string();
     loop {
         if body.capacity() > KEPT_REQUEST_BUFFER {
             body = Vec::new();
@@ -249,7 +251,7 @@ async fn serve_connection(
         let request = wire::decode_body(&header, &body)?;
         next_reply_id = next_reply_id.wrapping_add(1);
         let conn = ConnInfo {
-            peer: peer.to_string(),
+            peer: &peer,
             conn_id: id,
             current_connections: shared.current.load(Ordering::SeqCst),
             total_connections: shared.total.load(Ordering::SeqCst),
@@ -282,7 +284,7 @@ fn run(
     cmd: Document,
     sequences: Vec<DocumentSequence>,
     legacy_db: Option<&str>,
-    conn: &ConnInfo,
+    conn: &ConnInfo<'_>,
 ) -> Reply {
     let db = match legacy_db {
         Some(db) => db.to_string(),

@@ -1,6 +1,7 @@
 //! BSON values the MongoDB way: canonical type order, comparison, numbers and type names.
 use std::cmp::Ordering;
 
+use bson::raw::{RawBson, RawBsonRef, RawDocument};
 use bson::{Bson, Document};
 
 /// The canonical rank of a value's type in MongoDB's comparison order.
@@ -291,6 +292,44 @@ pub(crate) fn mul_numbers(a: &Bson, b: &Bson) -> Option<Bson> {
             Bson::Decimal128(s.to_string().parse().ok()?)
         }
         _ => Bson::Double(as_f64(a)? * as_f64(b)?),
+    })
+}
+
+/// Decodes BSON bytes into a document, mapping each borrowed value straight to its owned form.
+/// Same result as `Document::try_from(raw)` (a repeated field keeps its first position and its
+/// last value), without that conversion's intermediate owned raw values, which copy every
+/// embedded document's bytes once per level before decoding them.
+pub(crate) fn decode_document(raw: &RawDocument) -> Result<Document, bson::error::Error> {
+    let mut out = Document::new();
+    for element in raw.iter() {
+        let (key, value) = element?;
+        out.insert(key.as_str(), decode_value(value)?);
+    }
+    Ok(out)
+}
+
+fn decode_value(value: RawBsonRef<'_>) -> Result<Bson, bson::error::Error> {
+    Ok(match value {
+        RawBsonRef::Double(f) => Bson::Double(f),
+        RawBsonRef::String(s) => Bson::String(s.to_owned()),
+        RawBsonRef::Document(d) => Bson::Document(decode_document(d)?),
+        RawBsonRef::Array(items) => Bson::Array(
+            items.into_iter().map(|item| item.and_then(decode_value)).collect::<Result<_, _>>()?,
+        ),
+        RawBsonRef::Boolean(b) => Bson::Boolean(b),
+        RawBsonRef::Null => Bson::Null,
+        RawBsonRef::Int32(i) => Bson::Int32(i),
+        RawBsonRef::Int64(i) => Bson::Int64(i),
+        RawBsonRef::ObjectId(id) => Bson::ObjectId(id),
+        RawBsonRef::DateTime(d) => Bson::DateTime(d),
+        RawBsonRef::Timestamp(t) => Bson::Timestamp(t),
+        RawBsonRef::Decimal128(d) => Bson::Decimal128(d),
+        RawBsonRef::Symbol(s) => Bson::Symbol(s.to_owned()),
+        RawBsonRef::Undefined => Bson::Undefined,
+        RawBsonRef::MaxKey => Bson::MaxKey,
+        RawBsonRef::MinKey => Bson::MinKey,
+        // Binary data, regular expressions, code and DB pointers: the library's conversion.
+        other => Bson::try_from(RawBson::from(other))?,
     })
 }
 

@@ -130,10 +130,13 @@ fn read_cstring(b: &[u8], at: usize) -> Result<(String, usize), FrameError> {
 
 /// Validates and decodes one BSON document at the start of `b`; returns it and its length.
 pub fn read_document(b: &[u8]) -> Result<(Document, usize), FrameError> {
-    let (raw, len) = read_raw_document(b)?;
-    let d =
-        Document::try_from(raw.as_ref()).map_err(|e| FrameError(format!("invalid BSON: {e}")))?;
-    Ok((d, len))
+    let len = validate_document(b, 0)?;
+    if len > MAX_WIRE_DOC_SIZE {
+        return err(format!("document of {len} bytes is larger than the maximum"));
+    }
+    let invalid = |e: bson::error::Error| FrameError(format!("invalid BSON: {e}"));
+    let raw = bson::raw::RawDocument::from_bytes(&b[..len]).map_err(invalid)?;
+    Ok((crate::value::decode_document(raw).map_err(invalid)?, len))
 }
 
 /// Validates one BSON document at the start of `b` and copies it out undecoded; returns it and

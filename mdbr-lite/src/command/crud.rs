@@ -48,9 +48,8 @@ pub(crate) type SelectedRecords<'e> = (PlanKind, Filter, Vec<(RecordId, &'e Reco
 
 /// Runs a selection and yields the matching records themselves, so that a caller sending them
 /// out copies their bytes instead of decoding them. A sort reads each record's decoded form
-/// without making the record keep it. Planning and matching use the filter without what the
-/// collection knows to hold ([`crate::engine::collection::Collection::without_known`]); the
-/// filter returned is the full one.
+/// without making the record keep it. The filter, returned too, leaves out what the collection
+/// knows to hold ([`crate::engine::collection::Collection::without_known`]).
 pub(crate) fn select_records<'e>(
     engine: &'e Engine,
     db: &str,
@@ -77,14 +76,13 @@ pub(crate) fn select_records<'e>(
         }
         return Ok((PlanKind::CollScan, filter, Vec::new()));
     };
-    let known = c.without_known(&filter);
-    let effective = known.as_ref().unwrap_or(&filter);
-    let (plan, rids) = c.plan(effective, &sort, sel.hint)?;
+    let filter = c.without_known(filter);
+    let (plan, rids) = c.plan(&filter, &sort, sel.hint)?;
     let mut out = Vec::new();
     let early = if sort.is_empty() { sel.limit.map(|l| l + sel.skip) } else { None };
     for rid in rids {
         if let Some(r) = c.record(rid)
-            && effective.matches_record(r)
+            && filter.matches_record(r)
         {
             out.push((rid, r));
             if early.is_some_and(|n| out.len() >= n) {
@@ -186,7 +184,10 @@ pub(crate) fn find(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResult<R
     let filter = doc_arg(cmd, "filter")?;
     let sort = doc_arg(cmd, "sort")?;
     let projection = match doc_arg(cmd, "projection")? {
-        Some(p) if !p.is_empty() => Some((Projection::new(p, true)?, TopLevelExclusion::parse(p))),
+        Some(p) if !p.is_empty() => Some(match TopLevelExclusion::parse(p) {
+            Some(exclusion) => FindProjection::Exclusion(exclusion, p),
+            None => FindProjection::General(Projection::new(p, true)?),
+        }),
         _ => None,
     };
     let skip = non_negative(cmd, "skip")?.unwrap_or(0);
@@ -207,7 +208,7 @@ pub(crate) fn find(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResult<R
     let mut docs = Vec::with_capacity(records.len());
     for (_, r) in records {
         docs.push(match &projection {
-            Some((p, exclusion)) => project(r, p, exclusion.as_ref(), &f)?,
+            Some(p) => project(r, p, &f)?,
             None => r.raw().to_owned(),
         });
     }
@@ -216,17 +217,27 @@ pub(crate) fn find(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResult<R
     cursor_reply(&ns, BatchKind::First, &batch, id)
 }
 
+/// A `find` projection: top-level exclusions (applied on the bytes; the spec is kept for the
+/// general path should the bytes not parse), or any other.
+enum FindProjection<'a> {
+    Exclusion(TopLevelExclusion, &'a Document),
+    General(Projection),
+}
+
 /// A record under a `find` projection: on its bytes when the projection is made of top-level
 /// exclusions, else on its decoded form (not kept by the record), encoded.
-fn project(
-    r: &Record,
-    p: &Projection,
-    exclusion: Option<&TopLevelExclusion>,
-    query: &Filter,
-) -> CmdResult<RawDocumentBuf> {
-    if let Some(out) = exclusion.and_then(|x| x.apply(r.raw())) {
-        return Ok(out);
-    }
+fn project(r: &Record, p: &FindProjection<'_>, query: &Filter) -> CmdResult<RawDocumentBuf> {
+    let general;
+    let p = match p {
+        FindProjection::Exclusion(exclusion, spec) => match exclusion.apply(r.raw()) {
+            Some(out) => return Ok(out),
+            None => {
+                general = Projection::new(spec, true)?;
+                &general
+            }
+        },
+        FindProjection::General(p) => p,
+    };
     let projected = match r.decoded() {
         Some(d) => p.apply(d, Some(query))?,
         None => p.apply(&r.to_document(), Some(query))?,

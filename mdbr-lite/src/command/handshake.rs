@@ -9,7 +9,7 @@ use crate::wire::MAX_MESSAGE_SIZE;
 pub(crate) const VERSION: &str = "7.0.0";
 
 /// `hello` / `isMaster`.
-pub(crate) fn hello(cmd: &Document, name: &str, conn: &ConnInfo) -> Document {
+pub(crate) fn hello(cmd: &Document, name: &str, conn: &ConnInfo<'_>) -> Document {
     let mut d = Document::new();
     if cmd.get("helloOk").is_some_and(crate::value::truthy) {
         d.insert("helloOk", true);
@@ -68,7 +68,7 @@ pub(crate) fn host_info() -> Document {
 }
 
 /// `serverStatus`.
-pub(crate) fn server_status(engine: &Engine, conn: &ConnInfo) -> Document {
+pub(crate) fn server_status(engine: &Engine, conn: &ConnInfo<'_>) -> Document {
     let up = engine.started.elapsed();
     doc! {
         "host": "localhost",

@@ -86,7 +86,7 @@ fn run_pipeline(
             Some(q) => Filter::new(q)?,
             None => Filter::all(),
         };
-        let f = c.without_known(&f).unwrap_or(f);
+        let f = c.without_known(f);
         let (plan, rids) = c.plan(&f, &SortSpec::default(), hint)?;
         let docs =
             rids.filter_map(|r| c.record(r)).filter(|r| f.matches_record(r)).map(Record::doc);

@@ -223,10 +223,13 @@ impl Collection {
         self.docs.len()
     }
 
-    /// `filter` without its equalities on [`TENANT_FIELD`] that every document satisfies, when
-    /// it has any: plan and match with this, and keep `filter` for everything else (upsert
-    /// seeding, positional operators).
-    pub(crate) fn without_known(&self, filter: &Filter) -> Option<Filter> {
+    /// `filter` without its equalities on [`TENANT_FIELD`] that every document satisfies: plan
+    /// and match with this. It selects the same documents; a positional operator never needs
+    /// the dropped part (a string, not an array); upsert seeding reads the command's filter.
+    pub(crate) fn without_known(&self, filter: Filter) -> Filter {
+        if self.tenant.other > 0 {
+            return filter;
+        }
         filter.without_holding(|field, text| field == TENANT_FIELD && self.tenant.all_hold(text))
     }
 

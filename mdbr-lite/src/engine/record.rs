@@ -87,7 +87,7 @@ impl Record {
     }
 
     fn decode(&self) -> Document {
-        match Document::try_from(self.raw.as_ref()) {
+        match crate::value::decode_document(&self.raw) {
             Ok(d) => d,
             Err(e) => {
                 // Unreachable for bytes the wire validator accepted; never fail a read over it.

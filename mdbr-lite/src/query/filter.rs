@@ -71,23 +71,23 @@ impl Filter {
     }
 
     /// This filter without the top-level conjuncts `{field: "text"}` (a string equality on a
-    /// top-level field) for which `holds(field, text)` says every document satisfies them;
-    /// `None` when there is no such conjunct. Planning and matching with the result select the
-    /// same documents and skip checking what is known to hold.
-    pub(crate) fn without_holding(&self, holds: impl Fn(&str, &str) -> bool) -> Option<Filter> {
+    /// top-level field) for which `holds(field, text)` says every document satisfies them.
+    /// Planning and matching with the result select the same documents and skip checking what
+    /// is known to hold.
+    pub(crate) fn without_holding(self, holds: impl Fn(&str, &str) -> bool) -> Filter {
         let known = |n: &Node| {
             matches!(n, Node::Field { parts, pred: Pred::Eq(Bson::String(text)), .. }
                 if parts.len() == 1 && holds(&parts[0], text))
         };
-        match &self.root {
-            Node::And(v) if v.iter().any(known) => {
-                let mut rest: Vec<Node> = v.iter().filter(|n| !known(n)).cloned().collect();
+        match self.root {
+            Node::And(mut v) if v.iter().any(known) => {
+                v.retain(|n| !known(n));
                 // One conjunct left: the same shape as a filter that never had the others.
-                let root = if rest.len() == 1 { rest.remove(0) } else { Node::And(rest) };
-                Some(Filter { root })
+                let root = if v.len() == 1 { v.remove(0) } else { Node::And(v) };
+                Filter { root }
             }
-            n if known(n) => Some(Filter::all()),
-            _ => None,
+            n if known(&n) => Filter::all(),
+            root => Filter { root },
         }
     }
 

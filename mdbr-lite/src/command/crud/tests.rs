@@ -12,8 +12,8 @@ use crate::engine::record::elements;
 use crate::projection::{Projection, TopLevelExclusion};
 use crate::storage::memory::MemoryStorage;
 
-fn conn() -> ConnInfo {
-    ConnInfo { peer: "test".into(), conn_id: 1, current_connections: 1, total_connections: 1 }
+fn conn() -> ConnInfo<'static> {
+    ConnInfo { peer: "test", conn_id: 1, current_connections: 1, total_connections: 1 }
 }
 
 /// Runs a command on `db` and returns the raw reply.
@@ -120,6 +120,30 @@ fn exclusions() -> impl Strategy<Value = Document> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The engine's own decoder gives what the library's conversion gives, repeated names and
+    /// every type included (regexes with their options in any order, code with scope).
+    #[test]
+    fn decoding_agrees_with_the_library(
+        stored in fields(),
+        pattern in "[a-z]{0,3}",
+        options in "[xsmi]{0,4}",
+    ) {
+        let mut stored = stored;
+        stored.push(("r".into(), Bson::RegularExpression(bson::Regex {
+            pattern: pattern.clone().try_into().unwrap(),
+            options: options.try_into().unwrap(),
+        })));
+        stored.push(("w".into(), Bson::JavaScriptCodeWithScope(bson::JavaScriptCodeWithScope {
+            code: pattern,
+            scope: doc! { "x": 1 },
+        })));
+        let raw = raw_with(&stored);
+        prop_assert_eq!(
+            crate::value::decode_document(&raw).unwrap(),
+            Document::try_from(raw.as_ref()).unwrap()
+        );
+    }
 
     /// `find` without a projection returns the stored bytes, and with top-level exclusions
     /// the bytes without those fields: byte for byte what decoding, `Projection::apply` and
