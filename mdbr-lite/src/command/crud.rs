@@ -49,22 +49,25 @@ pub(crate) type SelectedRecords<'e> = (PlanKind, Filter, Vec<(RecordId, &'e Reco
 /// Runs a selection and yields the matching records themselves, so that a caller sending them
 /// out copies their bytes instead of decoding them. A sort reads each record's decoded form
 /// without making the record keep it. The filter, returned too, leaves out what the collection
-/// knows to hold ([`crate::engine::collection::Collection::without_known`]).
+/// knows to hold ([`crate::engine::collection::Collection::knows`]): a positional operator never
+/// needs that part (a string, not an array); upsert seeding reads the command's filter.
 pub(crate) fn select_records<'e>(
     engine: &'e Engine,
     db: &str,
     coll: &str,
     sel: &Selection<'_>,
 ) -> CmdResult<SelectedRecords<'e>> {
-    let filter = match sel.filter {
-        Some(f) => Filter::new(f)?,
-        None => Filter::all(),
+    let c = engine.coll(db, coll);
+    let filter = match (sel.filter, c) {
+        (Some(f), Some(c)) => Filter::new_without(f, &|field, text| c.knows(field, text))?,
+        (Some(f), None) => Filter::new(f)?,
+        (None, _) => Filter::all(),
     };
     let sort = match sel.sort {
         Some(s) => SortSpec::parse(s)?,
         None => SortSpec::default(),
     };
-    let Some(c) = engine.coll(db, coll) else {
+    let Some(c) = c else {
         if let Some(h) = sel.hint {
             let natural =
                 matches!(h, Bson::Document(d) if d.contains_key("$natural") || d.is_empty());
@@ -76,7 +79,6 @@ pub(crate) fn select_records<'e>(
         }
         return Ok((PlanKind::CollScan, filter, Vec::new()));
     };
-    let filter = c.without_known(filter);
     let (plan, rids) = c.plan(&filter, &sort, sel.hint)?;
     let mut out = Vec::new();
     let early = if sort.is_empty() { sel.limit.map(|l| l + sel.skip) } else { None };

@@ -83,10 +83,9 @@ fn run_pipeline(
         && let Some(c) = engine.coll(db, coll)
     {
         let f = match filter {
-            Some(q) => Filter::new(q)?,
+            Some(q) => Filter::new_without(q, &|field, text| c.knows(field, text))?,
             None => Filter::all(),
         };
-        let f = c.without_known(f);
         let (plan, rids) = c.plan(&f, &SortSpec::default(), hint)?;
         let docs =
             rids.filter_map(|r| c.record(r)).filter(|r| f.matches_record(r)).map(Record::doc);

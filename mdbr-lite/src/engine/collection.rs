@@ -223,14 +223,11 @@ impl Collection {
         self.docs.len()
     }
 
-    /// `filter` without its equalities on [`TENANT_FIELD`] that every document satisfies: plan
-    /// and match with this. It selects the same documents; a positional operator never needs
-    /// the dropped part (a string, not an array); upsert seeding reads the command's filter.
-    pub(crate) fn without_known(&self, filter: Filter) -> Filter {
-        if self.tenant.other > 0 {
-            return filter;
-        }
-        filter.without_holding(|field, text| field == TENANT_FIELD && self.tenant.all_hold(text))
+    /// Whether every document holds the string `text` in top-level field `field` (known for
+    /// [`TENANT_FIELD`] only): a query's `{field: text}` then selects them all and need not be
+    /// checked. Compile filters with [`Filter::new_without`] and this.
+    pub(crate) fn knows(&self, field: &str, text: &str) -> bool {
+        field == TENANT_FIELD && self.tenant.all_hold(text)
     }
 
     /// A document by record id.

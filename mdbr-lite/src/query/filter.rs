@@ -53,12 +53,19 @@ pub(crate) enum TypeSel {
 impl Filter {
     /// Compiles a query document.
     pub(crate) fn new(query: &Document) -> CmdResult<Self> {
-        Ok(Self { root: parse_doc(query)? })
+        Ok(Self { root: parse_doc(query, None)? })
+    }
+
+    /// Compiles a query document without its top-level string equalities `{field: "text"}`
+    /// for which `holds(field, text)` says every document satisfies them: the result selects
+    /// the same documents and does not check what is known to hold.
+    pub(crate) fn new_without(query: &Document, holds: Holds<'_>) -> CmdResult<Self> {
+        Ok(Self { root: parse_doc(query, Some(holds))? })
     }
 
     /// Compiles a query document whose `$expr` parts see the variables `vars` (`let`).
     pub(crate) fn with_vars(query: &Document, vars: &expr::Vars) -> CmdResult<Self> {
-        let mut root = parse_doc(query)?;
+        let mut root = parse_doc(query, None)?;
         if !vars.is_empty() {
             attach_vars(&mut root, vars);
         }
@@ -68,27 +75,6 @@ impl Filter {
     /// A filter matching everything.
     pub(crate) fn all() -> Self {
         Self { root: Node::And(Vec::new()) }
-    }
-
-    /// This filter without the top-level conjuncts `{field: "text"}` (a string equality on a
-    /// top-level field) for which `holds(field, text)` says every document satisfies them.
-    /// Planning and matching with the result select the same documents and skip checking what
-    /// is known to hold.
-    pub(crate) fn without_holding(self, holds: impl Fn(&str, &str) -> bool) -> Filter {
-        let known = |n: &Node| {
-            matches!(n, Node::Field { parts, pred: Pred::Eq(Bson::String(text)), .. }
-                if parts.len() == 1 && holds(&parts[0], text))
-        };
-        match self.root {
-            Node::And(mut v) if v.iter().any(known) => {
-                v.retain(|n| !known(n));
-                // One conjunct left: the same shape as a filter that never had the others.
-                let root = if v.len() == 1 { v.remove(0) } else { Node::And(v) };
-                Filter { root }
-            }
-            n if known(&n) => Filter::all(),
-            root => Filter { root },
-        }
     }
 
     /// Whether `doc` matches.
@@ -168,9 +154,19 @@ fn set_path_simple(doc: &mut Document, p: &str, v: Bson) -> Option<()> {
     Some(())
 }
 
-fn parse_doc(query: &Document) -> CmdResult<Node> {
+/// Says whether every document holds a string in a top-level field.
+pub(crate) type Holds<'a> = &'a dyn Fn(&str, &str) -> bool;
+
+/// Compiles a query document; `known` (top level only) names string equalities to leave out.
+fn parse_doc(query: &Document, known: Option<Holds<'_>>) -> CmdResult<Node> {
     let mut nodes = Vec::new();
     for (k, v) in query {
+        if let (Some(holds), Bson::String(text)) = (known, v)
+            && !k.starts_with('$')
+            && holds(k, text)
+        {
+            continue;
+        }
         if let Some(op) = k.strip_prefix('$') {
             match op {
                 "and" | "or" | "nor" => {
@@ -189,7 +185,7 @@ fn parse_doc(query: &Document) -> CmdResult<Node> {
                                 "${op} argument's entries must be objects"
                             )));
                         };
-                        children.push(parse_doc(d)?);
+                        children.push(parse_doc(d, None)?);
                     }
                     nodes.push(match op {
                         "and" => Node::And(children),
