@@ -9,7 +9,7 @@
 mod document;
 mod filter;
 mod pipeline;
-mod projection;
+pub(crate) mod projection;
 mod search_index;
 mod update;
 

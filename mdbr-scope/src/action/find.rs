@@ -14,6 +14,7 @@ use crate::collection::ScopedCollection;
 use crate::error::Result;
 use crate::observer::Operation;
 use crate::rules::ScopeRules;
+use crate::rules::projection::read_one;
 
 impl<T: DeserializeOwned + Send + Sync> ScopedCollection<T> {
     /// Finds the app's documents matching `filter`.
@@ -75,11 +76,12 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for Find<'a, T> {
             coll.probe(Operation::Find, Some(&self.filter), options.sort.as_ref())
                 .run(async move {
                     let rules = &coll.inner.rules;
-                    prepare_read_options(
+                    check_read_options(
                         rules,
-                        &mut options.projection,
+                        options.projection.as_ref(),
                         options.let_vars.as_ref(),
                     )?;
+                    options.projection = Some(rules.read_projection(options.projection.take()));
                     let filter = rules.restrict_read(self.filter)?;
                     Ok(coll.raw.find(filter).with_options(options).await?)
                 })
@@ -126,37 +128,36 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOne<'a, T> {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let coll = self.coll;
-            let mut options = self.options;
+            let options = self.options;
             coll.probe(Operation::FindOne, Some(&self.filter), options.sort.as_ref())
                 .run(async move {
                     let rules = &coll.inner.rules;
-                    prepare_read_options(
+                    check_read_options(
                         rules,
-                        &mut options.projection,
+                        options.projection.as_ref(),
                         options.let_vars.as_ref(),
                     )?;
+                    let hide = rules.hides_app_id(options.projection.as_ref());
                     let filter = rules.restrict_read(self.filter)?;
-                    Ok(coll.raw.find_one(filter).with_options(options).await?)
+                    let found = coll.inner.encoded.find_one(filter).with_options(options).await?;
+                    read_one(found, hide)
                 })
                 .await
         })
     }
 }
 
-/// Projections and `let` variables may hold expressions: check them too;
-/// then the projection leaves `app_id` out of the returned documents
-/// ([`ScopeRules::read_projection`]).
-pub(crate) fn prepare_read_options(
+/// Projections and `let` variables may hold expressions: check them too.
+pub(crate) fn check_read_options(
     rules: &ScopeRules,
-    projection: &mut Option<Document>,
+    projection: Option<&Document>,
     let_vars: Option<&Document>,
 ) -> Result<()> {
-    if let Some(p) = projection.as_ref() {
+    if let Some(p) = projection {
         rules.check_expression("projection", p)?;
     }
     if let Some(l) = let_vars {
         rules.check_expression("let", l)?;
     }
-    *projection = Some(rules.read_projection(projection.take()));
     Ok(())
 }

@@ -13,11 +13,12 @@ use mongodb::options::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::action::find::prepare_read_options;
+use crate::action::find::check_read_options;
 use crate::action::{option_setters, with_options};
 use crate::collection::ScopedCollection;
 use crate::error::Result;
 use crate::observer::Operation;
+use crate::rules::projection::read_one;
 
 impl<T: DeserializeOwned + Send + Sync> ScopedCollection<T> {
     /// Atomically updates one of the app's documents and returns it (before
@@ -110,18 +111,25 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndUpdate<'a, 
                     let rules = &coll.inner.rules;
                     let update = rules.prepare_update(self.update)?;
                     let filter = rules.restrict_write(self.filter)?;
-                    let mut options = self.options;
-                    prepare_read_options(
+                    let options = self.options;
+                    check_read_options(
                         rules,
-                        &mut options.projection,
+                        options.projection.as_ref(),
                         options.let_vars.as_ref(),
                     )?;
+                    let hide = rules.hides_app_id(options.projection.as_ref());
                     if let Some(filters) = &options.array_filters {
                         filters
                             .iter()
                             .try_for_each(|f| rules.check_expression("arrayFilters", f))?;
                     }
-                    Ok(coll.raw.find_one_and_update(filter, update).with_options(options).await?)
+                    let found = coll
+                        .inner
+                        .encoded
+                        .find_one_and_update(filter, update)
+                        .with_options(options)
+                        .await?;
+                    read_one(found, hide)
                 })
                 .await
         })
@@ -178,22 +186,20 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndReplace<'a,
                     let rules = &coll.inner.rules;
                     let replacement = rules.prepare_replacement(self.replacement?)?;
                     let filter = rules.restrict_write(self.filter)?;
-                    let mut options = self.options;
-                    prepare_read_options(
+                    let options = self.options;
+                    check_read_options(
                         rules,
-                        &mut options.projection,
+                        options.projection.as_ref(),
                         options.let_vars.as_ref(),
                     )?;
+                    let hide = rules.hides_app_id(options.projection.as_ref());
                     let found = coll
                         .inner
                         .encoded
                         .find_one_and_replace(filter, replacement)
                         .with_options(options)
                         .await?;
-                    Ok(match found {
-                        Some(doc) => Some(bson::deserialize_from_slice(doc.as_bytes())?),
-                        None => None,
-                    })
+                    read_one(found, hide)
                 })
                 .await
         })
@@ -243,13 +249,20 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndDelete<'a, 
                     let rules = &coll.inner.rules;
                     rules.ensure_writable("delete")?;
                     let filter = rules.restrict_write(self.filter)?;
-                    let mut options = self.options;
-                    prepare_read_options(
+                    let options = self.options;
+                    check_read_options(
                         rules,
-                        &mut options.projection,
+                        options.projection.as_ref(),
                         options.let_vars.as_ref(),
                     )?;
-                    Ok(coll.raw.find_one_and_delete(filter).with_options(options).await?)
+                    let hide = rules.hides_app_id(options.projection.as_ref());
+                    let found = coll
+                        .inner
+                        .encoded
+                        .find_one_and_delete(filter)
+                        .with_options(options)
+                        .await?;
+                    read_one(found, hide)
                 })
                 .await
         })

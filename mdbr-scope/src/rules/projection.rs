@@ -6,27 +6,58 @@
 //! code keeps working unchanged when the app graduates to its own database).
 //! A projection that names `app_id` itself gets exactly what it asks for.
 
-use bson::{Bson, Document};
+use bson::{Bson, Document, RawDocumentBuf};
+use serde::de::DeserializeOwned;
 
+use crate::error::Result;
 use crate::rules::{APP_ID, ScopeRules};
 
 impl ScopeRules {
-    /// The projection sent for a find-family read: the user's projection with
-    /// `app_id` excluded, unless it already leaves `app_id` out (an inclusion
-    /// projection) or names `app_id` itself.
+    /// The projection sent for a `find`: the user's projection with `app_id` excluded,
+    /// unless it already leaves `app_id` out (an inclusion projection) or names `app_id`
+    /// itself.
     pub fn read_projection(&self, user: Option<Document>) -> Document {
-        let Some(mut projection) = user else {
-            return Document::from_iter([(APP_ID.to_owned(), Bson::Int32(0))]);
-        };
-        let names_app_id = projection
-            .keys()
-            .any(|k| k == APP_ID || k.strip_prefix(APP_ID).is_some_and(|r| r.starts_with('.')));
-        let includes = projection.iter().any(|(k, v)| k != "_id" && inclusion(v) == Some(true));
-        if !names_app_id && !includes {
+        let hide = self.hides_app_id(user.as_ref());
+        let mut projection = user.unwrap_or_default();
+        if hide {
             projection.insert(APP_ID, 0);
         }
         projection
     }
+
+    /// Whether a read with projection `user` would hand back `app_id` that the app did not ask
+    /// for (no projection, or an exclusion-style one not naming `app_id`): such reads leave it
+    /// out — `find` through [`ScopeRules::read_projection`], single-document reads by dropping
+    /// it from the one document returned.
+    pub fn hides_app_id(&self, user: Option<&Document>) -> bool {
+        let Some(projection) = user else { return true };
+        let names_app_id = projection
+            .keys()
+            .any(|k| k == APP_ID || k.strip_prefix(APP_ID).is_some_and(|r| r.starts_with('.')));
+        let includes = projection.iter().any(|(k, v)| k != "_id" && inclusion(v) == Some(true));
+        !names_app_id && !includes
+    }
+}
+
+/// A document returned by a single-document read, as `T`, without its top-level `app_id`
+/// (every occurrence) when `hide`.
+pub(crate) fn read_one<T: DeserializeOwned>(
+    raw: Option<RawDocumentBuf>,
+    hide: bool,
+) -> Result<Option<T>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let tagged = hide && raw.iter().any(|e| e.is_ok_and(|(k, _)| k.as_str() == APP_ID));
+    if !tagged {
+        return Ok(Some(bson::deserialize_from_slice(raw.as_bytes())?));
+    }
+    let mut kept = RawDocumentBuf::new();
+    for element in raw.iter() {
+        let (key, value) = element?;
+        if key.as_str() != APP_ID {
+            kept.append(key, value);
+        }
+    }
+    Ok(Some(bson::deserialize_from_slice(kept.as_bytes())?))
 }
 
 /// Whether a projection value includes its field (`Some(true)`), excludes it
