@@ -40,24 +40,42 @@ impl ScopeRules {
 }
 
 /// A document returned by a single-document read, as `T`, without its top-level `app_id`
-/// (every occurrence) when `hide`.
+/// (every occurrence) when `hide`. One walk over the elements finds the tag; the bytes around
+/// it are copied as they are.
 pub(crate) fn read_one<T: DeserializeOwned>(
     raw: Option<RawDocumentBuf>,
     hide: bool,
 ) -> Result<Option<T>> {
     let Some(raw) = raw else { return Ok(None) };
-    let tagged = hide && raw.iter().any(|e| e.is_ok_and(|(k, _)| k.as_str() == APP_ID));
-    if !tagged {
+    if !hide {
         return Ok(Some(bson::deserialize_from_slice(raw.as_bytes())?));
     }
-    let mut kept = RawDocumentBuf::new();
-    for element in raw.iter() {
-        let (key, value) = element?;
-        if key.as_str() != APP_ID {
-            kept.append(key, value);
+    let bytes = raw.as_bytes();
+    let mut kept: Option<Vec<u8>> = None;
+    let (mut at, mut run) = (4, 4);
+    for element in raw.iter_elements() {
+        let element = element?;
+        let key = element.key().as_str();
+        let len = 1 + key.len() + 1 + element.size();
+        if key == APP_ID {
+            let out = kept.get_or_insert_with(|| {
+                let mut out = Vec::with_capacity(bytes.len());
+                out.extend_from_slice(&[0; 4]);
+                out
+            });
+            out.extend_from_slice(bytes.get(run..at).unwrap_or_default());
+            run = at + len;
         }
+        at += len;
     }
-    Ok(Some(bson::deserialize_from_slice(kept.as_bytes())?))
+    let Some(mut out) = kept else {
+        return Ok(Some(bson::deserialize_from_slice(bytes)?));
+    };
+    out.extend_from_slice(bytes.get(run..at).unwrap_or_default());
+    out.push(0);
+    let len = i32::try_from(out.len()).unwrap_or(i32::MAX).to_le_bytes();
+    out[..4].copy_from_slice(&len);
+    Ok(Some(bson::deserialize_from_slice(&out)?))
 }
 
 /// Whether a projection value includes its field (`Some(true)`), excludes it

@@ -427,3 +427,24 @@ fn reads_leave_app_id_out_unless_the_projection_names_it() {
         assert_eq!(r.read_projection(Some(named.clone())), named);
     }
 }
+
+#[test]
+fn single_reads_drop_every_app_id_and_keep_the_rest() {
+    use crate::rules::projection::read_one;
+    let mut stored = bson::RawDocumentBuf::new();
+    stored.append(bson::raw::cstr!("_id"), 1);
+    stored.append(bson::raw::cstr!("app_id"), "shop");
+    stored.append(bson::raw::cstr!("nested"), raw(&doc! { "app_id": "kept", "x": [1, 2] }));
+    stored.append(bson::raw::cstr!("s"), "text");
+    stored.append(bson::raw::cstr!("app_id"), "shop");
+    let read: Option<Document> = read_one(Some(stored.clone()), true).unwrap();
+    assert_eq!(
+        read,
+        Some(doc! { "_id": 1, "nested": { "app_id": "kept", "x": [1, 2] }, "s": "text" })
+    );
+    let kept: Option<Document> = read_one(Some(stored), false).unwrap();
+    assert_eq!(kept.unwrap().get_str("app_id").ok(), Some("shop"));
+    let untagged: Option<Document> = read_one(Some(raw(&doc! { "a": 1 })), true).unwrap();
+    assert_eq!(untagged, Some(doc! { "a": 1 }));
+    assert_eq!(read_one::<Document>(None, true).unwrap(), None);
+}
