@@ -55,7 +55,7 @@ pub(crate) fn merge_sequences(
         let docs = s
             .documents
             .iter()
-            .map(|d| Document::try_from(d.as_ref()).map(Bson::Document))
+            .map(|d| crate::value::decode_document(d).map(Bson::Document))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| CommandError::bad_value(format!("invalid BSON: {e}")))?;
         cmd.insert(s.identifier, docs);
