@@ -6,6 +6,11 @@
 //! Each operation is timed on its own; the report gives, per side, the median
 //! and the 10%-trimmed mean of those times and the ratio scoped/raw of each.
 //!
+//! A second measurement times the process's CPU (client and in-process
+//! server) over alternating blocks of operations: the last three columns, the
+//! median CPU time per operation of each side and their ratio. Waiting for a
+//! core does not count there, so it moves far less with the machine's load.
+//!
 //! It runs twice: on documents of three fields (`_id`, `g`, `n`) and on
 //! documents of six (adding a name, an email and a date). The scoped side
 //! stores one more field, `app_id`, and the size of that step matters: a
@@ -35,6 +40,16 @@ use mdbr_test_support::TestDb;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Blocks per side, and operations per block, of the CPU-time measurement.
+const CPU_BLOCKS: usize = 40;
+const CPU_BLOCK_OPS: usize = 50;
+
+/// CPU time used so far by the whole process, every thread included.
+fn process_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 /// Median and 10%-trimmed mean, in microseconds.
@@ -71,8 +86,17 @@ async fn main() {
             t.backend.name()
         );
         println!(
-            "{:<26} {:>11} {:>11} {:>7}   {:>11} {:>11} {:>7}",
-            "operation", "raw p50", "scoped p50", "ratio", "raw mean", "scoped mean", "ratio"
+            "{:<26} {:>11} {:>11} {:>7}   {:>11} {:>11} {:>7}   {:>10} {:>10} {:>7}",
+            "operation",
+            "raw p50",
+            "scoped p50",
+            "ratio",
+            "raw mean",
+            "scoped mean",
+            "ratio",
+            "raw CPU",
+            "scoped CPU",
+            "ratio"
         );
         for op in Op::ALL {
             // Aggregation is slower; a quarter as many keeps the run short.
@@ -97,15 +121,42 @@ async fn main() {
             }
             let (rm, ra) = summary(raw_t);
             let (sm, sa) = summary(scoped_t);
+            // CPU time of the whole process (client and, on lite, the in-process server) per
+            // operation, over alternating blocks: waiting for a core does not count, so the
+            // figure moves far less with the machine's load than the times above.
+            let (mut raw_cpu, mut scoped_cpu) = (Vec::new(), Vec::new());
+            for b in 0..CPU_BLOCKS {
+                let raw_first = b % 2 == 0;
+                for side in 0..2 {
+                    let is_raw = (side == 0) == raw_first;
+                    let start = process_cpu();
+                    for k in 0..CPU_BLOCK_OPS {
+                        // Past the indexes the timed loop used (inserts need fresh ids).
+                        let i = 1_000_000 + b * CPU_BLOCK_OPS + k;
+                        if is_raw {
+                            raw_op(&raw, op, i, wide).await;
+                        } else {
+                            scoped_op(&scoped, op, i, wide).await;
+                        }
+                    }
+                    let per_op = (process_cpu() - start) / CPU_BLOCK_OPS as u32;
+                    if is_raw { raw_cpu.push(per_op) } else { scoped_cpu.push(per_op) }
+                }
+            }
+            let (rc, _) = summary(raw_cpu);
+            let (sc, _) = summary(scoped_cpu);
             println!(
-                "{:<26} {:>9.1}µs {:>9.1}µs {:>7.3}   {:>9.1}µs {:>9.1}µs {:>7.3}",
+                "{:<26} {:>9.1}µs {:>9.1}µs {:>7.3}   {:>9.1}µs {:>9.1}µs {:>7.3}   {:>8.1}µs {:>8.1}µs {:>7.3}",
                 op.name(),
                 rm,
                 sm,
                 sm / rm,
                 ra,
                 sa,
-                sa / ra
+                sa / ra,
+                rc,
+                sc,
+                sc / rc
             );
         }
     }
