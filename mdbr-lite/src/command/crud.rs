@@ -30,16 +30,18 @@ pub(crate) struct Selection<'a> {
 /// The plan, the compiled filter and the matching (record id, document) pairs of a selection.
 pub(crate) type Selected = (PlanKind, Filter, Vec<(RecordId, Document)>);
 
-/// Runs a selection; returns the plan and the matching documents in order.
+/// Runs a selection; returns the plan and the matching documents in order. A sort reads the
+/// documents decoded here, each once.
 pub(crate) fn select(
     engine: &Engine,
     db: &str,
     coll: &str,
     sel: &Selection<'_>,
 ) -> CmdResult<Selected> {
-    let (plan, filter, records) = select_records(engine, db, coll, sel)?;
-    let out = records.into_iter().map(|(rid, r)| (rid, r.to_document())).collect();
-    Ok((plan, filter, out))
+    let m = matching(engine, db, coll, sel)?;
+    let docs = m.rows.into_iter().map(|(rid, r)| (rid, r.to_document())).collect();
+    let out = ordered(docs, &m.sort, |x| m.sort.key(&x.1), sel);
+    Ok((m.plan, m.filter, out))
 }
 
 /// The plan, the compiled filter and the matching records of a selection, borrowed from the
@@ -48,15 +50,35 @@ pub(crate) type SelectedRecords<'e> = (PlanKind, Filter, Vec<(RecordId, &'e Reco
 
 /// Runs a selection and yields the matching records themselves, so that a caller sending them
 /// out copies their bytes instead of decoding them. A sort reads each record's decoded form
-/// without making the record keep it. The filter, returned too, leaves out what the collection
-/// knows to hold ([`crate::engine::collection::Collection::knows`]): a positional operator never
-/// needs that part (a string, not an array); upsert seeding reads the command's filter.
+/// without making the record keep it.
 pub(crate) fn select_records<'e>(
     engine: &'e Engine,
     db: &str,
     coll: &str,
     sel: &Selection<'_>,
 ) -> CmdResult<SelectedRecords<'e>> {
+    let m = matching(engine, db, coll, sel)?;
+    let out = ordered(m.rows, &m.sort, |x| record_sort_key(&m.sort, x.1), sel);
+    Ok((m.plan, m.filter, out))
+}
+
+/// The records a selection matches, in plan order (stopping early when no sort needs them
+/// all), with the plan, the sort and the filter. The filter leaves out what the collection
+/// knows to hold ([`crate::engine::collection::Collection::knows`]): a positional operator never
+/// needs that part (a string, not an array); upsert seeding reads the command's filter.
+struct Matched<'e> {
+    plan: PlanKind,
+    filter: Filter,
+    sort: SortSpec,
+    rows: Vec<(RecordId, &'e Record)>,
+}
+
+fn matching<'e>(
+    engine: &'e Engine,
+    db: &str,
+    coll: &str,
+    sel: &Selection<'_>,
+) -> CmdResult<Matched<'e>> {
     let c = engine.coll(db, coll);
     let filter = match (sel.filter, c) {
         (Some(f), Some(c)) => Filter::new_without(f, &|field, text| c.knows(field, text))?,
@@ -77,29 +99,39 @@ pub(crate) fn select_records<'e>(
                 ));
             }
         }
-        return Ok((PlanKind::CollScan, filter, Vec::new()));
+        return Ok(Matched { plan: PlanKind::CollScan, filter, sort, rows: Vec::new() });
     };
     let (plan, rids) = c.plan(&filter, &sort, sel.hint)?;
-    let mut out = Vec::new();
+    let mut rows = Vec::new();
     let early = if sort.is_empty() { sel.limit.map(|l| l + sel.skip) } else { None };
     for rid in rids {
         if let Some(r) = c.record(rid)
             && filter.matches_record(r)
         {
-            out.push((rid, r));
-            if early.is_some_and(|n| out.len() >= n) {
+            rows.push((rid, r));
+            if early.is_some_and(|n| rows.len() >= n) {
                 break;
             }
         }
     }
+    Ok(Matched { plan, filter, sort, rows })
+}
+
+/// `rows` in `sort` order (by the key `key` reads; plan order when there is no sort), after
+/// the selection's skip and limit.
+fn ordered<T>(
+    rows: Vec<T>,
+    sort: &SortSpec,
+    key: impl Fn(&T) -> Vec<Bson>,
+    sel: &Selection<'_>,
+) -> Vec<T> {
+    let mut rows = rows;
     if !sort.is_empty() {
-        let mut keyed: Vec<(Vec<Bson>, (RecordId, &Record))> =
-            out.into_iter().map(|x| (record_sort_key(&sort, x.1), x)).collect();
+        let mut keyed: Vec<(Vec<Bson>, T)> = rows.into_iter().map(|x| (key(&x), x)).collect();
         keyed.sort_by(|a, b| sort.compare_keys(&a.0, &b.0));
-        out = keyed.into_iter().map(|(_, x)| x).collect();
+        rows = keyed.into_iter().map(|(_, x)| x).collect();
     }
-    let out = out.into_iter().skip(sel.skip).take(sel.limit.unwrap_or(usize::MAX)).collect();
-    Ok((plan, filter, out))
+    rows.into_iter().skip(sel.skip).take(sel.limit.unwrap_or(usize::MAX)).collect()
 }
 
 /// The sort key of a record, from its decoded form when it has one, else from a decoding that

@@ -61,14 +61,19 @@ impl Tenant {
     }
 
     fn holds_value(&self, r: &Record) -> bool {
-        Tenant::of(r).is_some_and(|v| self.value.as_deref() == Some(v))
+        self.holds(Tenant::of(r))
+    }
+
+    fn holds(&self, v: Option<&[u8]>) -> bool {
+        v.is_some() && self.value.as_deref() == v
     }
 
     fn add(&mut self, r: &Record) {
+        let v = Tenant::of(r);
         if self.same + self.other == 0 {
-            self.value = Tenant::of(r).map(<[u8]>::to_vec);
+            self.value = v.map(<[u8]>::to_vec);
         }
-        if self.holds_value(r) {
+        if self.holds(v) {
             self.same += 1;
         } else {
             self.other += 1;
