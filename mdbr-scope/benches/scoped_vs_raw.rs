@@ -9,7 +9,8 @@
 //! A second measurement times the process's CPU (client and in-process
 //! server) over alternating blocks of operations: the last three columns, the
 //! median CPU time per operation of each side and their ratio. Waiting for a
-//! core does not count there, so it moves far less with the machine's load.
+//! core does not count there (in practice it has proved no steadier than the
+//! wall-clock ratio; instruction counts from `probe` are the steady figure).
 //!
 //! It runs twice: on documents of three fields (`_id`, `g`, `n`) and on
 //! documents of six (adding a name, an email and a date). The scoped side
@@ -122,8 +123,7 @@ async fn main() {
             let (rm, ra) = summary(raw_t);
             let (sm, sa) = summary(scoped_t);
             // CPU time of the whole process (client and, on lite, the in-process server) per
-            // operation, over alternating blocks: waiting for a core does not count, so the
-            // figure moves far less with the machine's load than the times above.
+            // operation, over alternating blocks: waiting for a core does not count.
             let (mut raw_cpu, mut scoped_cpu) = (Vec::new(), Vec::new());
             for b in 0..CPU_BLOCKS {
                 let raw_first = b % 2 == 0;
