@@ -7,6 +7,8 @@ use bson::raw::{RawDocument, RawDocumentBuf};
 use bson::{Bson, Document};
 
 use crate::aggregate::expr::{self, Vars};
+use crate::engine::collection::TENANT_FIELD;
+use crate::engine::record::Record;
 use crate::error::{CmdResult, CommandError};
 use crate::query::filter::Filter;
 use crate::query::path;
@@ -274,6 +276,26 @@ impl TopLevelExclusion {
             names.push(k.clone());
         }
         Some(Self { names })
+    }
+
+    /// [`TopLevelExclusion::apply`] to a stored record: when the projection excludes only the
+    /// tenant field and the record knows where that field is, the bytes around it are copied
+    /// without walking the document.
+    pub(crate) fn apply_record(&self, r: &Record) -> Option<RawDocumentBuf> {
+        let only_tenant = matches!(&self.names[..], [n] if n == TENANT_FIELD);
+        match r.tenant_span() {
+            Some(Some(span)) if only_tenant => {
+                let bytes = r.raw().as_bytes();
+                let len = bytes.len() - span.len();
+                let mut out = Vec::with_capacity(len);
+                out.extend_from_slice(&i32::try_from(len).ok()?.to_le_bytes());
+                out.extend_from_slice(bytes.get(4..span.start)?);
+                out.extend_from_slice(bytes.get(span.end..)?);
+                RawDocumentBuf::from_bytes(out).ok()
+            }
+            Some(None) if only_tenant => Some(r.raw().to_owned()),
+            _ => self.apply(r.raw()),
+        }
     }
 
     /// The document without the excluded fields, every occurrence of each (a stored document

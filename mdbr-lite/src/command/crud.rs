@@ -263,7 +263,7 @@ enum FindProjection<'a> {
 fn project(r: &Record, p: &FindProjection<'_>, query: &Filter) -> CmdResult<RawDocumentBuf> {
     let general;
     let p = match p {
-        FindProjection::Exclusion(exclusion, spec) => match exclusion.apply(r.raw()) {
+        FindProjection::Exclusion(exclusion, spec) => match exclusion.apply_record(r) {
             Some(out) => return Ok(out),
             None => {
                 general = Projection::new(spec, true)?;

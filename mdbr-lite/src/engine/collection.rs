@@ -54,10 +54,7 @@ struct Tenant {
 impl Tenant {
     /// The string in the tenant field of `r` (its last occurrence), if it is a string.
     fn of(r: &Record) -> Option<&[u8]> {
-        match r.element(TENANT_FIELD)? {
-            (0x02, v) => v.get(4..v.len().checked_sub(1)?),
-            _ => None,
-        }
+        r.tenant()
     }
 
     fn holds_value(&self, r: &Record) -> bool {

@@ -10,6 +10,7 @@ use bson::raw::{RawDocument, RawDocumentBuf};
 use bson::spec::ElementType;
 use bson::{Bson, Document};
 
+use crate::engine::collection::TENANT_FIELD;
 use crate::error::{CmdResult, CommandError, code};
 
 /// A stored document.
@@ -21,14 +22,17 @@ pub(crate) struct Record {
     /// No top-level field name repeats, so a field's first occurrence is its only one and a
     /// lookup can stop there.
     unique_keys: bool,
+    /// Where the top-level [`TENANT_FIELD`] element (type byte to end of value) starts and
+    /// ends in `raw`, when the field is there and no name repeats; `(0, 0)` otherwise.
+    tenant: (u32, u32),
 }
 
 impl Record {
     /// A record of bytes that passed [`prepare_new_raw`] (or were read back from storage after
     /// the wire validator accepted them).
     pub(crate) fn from_raw(raw: RawDocumentBuf) -> Self {
-        let unique_keys = keys_unique(raw.as_bytes());
-        Self { raw, doc: OnceLock::new(), unique_keys }
+        let (unique_keys, tenant) = scan(raw.as_bytes());
+        Self { raw, doc: OnceLock::new(), unique_keys, tenant }
     }
 
     /// A record of a decoded document, encoded once here.
@@ -36,7 +40,8 @@ impl Record {
         let raw = RawDocumentBuf::try_from(&doc)
             .map_err(|e| CommandError::bad_value(format!("cannot encode document: {e}")))?;
         // A decoded document cannot repeat a field.
-        Ok(Self { raw, doc: OnceLock::from(Box::new(doc)), unique_keys: true })
+        let (unique_keys, tenant) = scan(raw.as_bytes());
+        Ok(Self { raw, doc: OnceLock::from(Box::new(doc)), unique_keys, tenant })
     }
 
     /// Whether no top-level field name repeats in the stored bytes.
@@ -53,6 +58,34 @@ impl Record {
                 .map(|(t, _, v)| (t, v))
         } else {
             raw_element(&self.raw, key)
+        }
+    }
+
+    /// The byte range of the top-level [`TENANT_FIELD`] element (type byte to end of value)
+    /// when the document has that field and repeats no name: `Some(None)` when it has no such
+    /// field, `None` when names repeat (the caller then walks the document).
+    pub(crate) fn tenant_span(&self) -> Option<Option<std::ops::Range<usize>>> {
+        if !self.unique_keys {
+            return None;
+        }
+        let (start, end) = (self.tenant.0 as usize, self.tenant.1 as usize);
+        Some((end > start).then_some(start..end))
+    }
+
+    /// The string held in the top-level [`TENANT_FIELD`] (its last occurrence), as bytes, when
+    /// it is a string.
+    pub(crate) fn tenant(&self) -> Option<&[u8]> {
+        let (t, v) = match self.tenant_span() {
+            Some(Some(span)) => {
+                let el = self.raw.as_bytes().get(span)?;
+                (*el.first()?, el.get(1 + TENANT_FIELD.len() + 1..)?)
+            }
+            Some(None) => return None,
+            None => self.element(TENANT_FIELD)?,
+        };
+        match t {
+            0x02 => v.get(4..v.len().checked_sub(1)?),
+            _ => None,
         }
     }
 
@@ -229,18 +262,30 @@ fn check_value_names(t: u8, value: &[u8], depth: usize) -> CmdResult<()> {
     }
 }
 
-/// Whether no top-level field name of `doc` repeats. Documents of more than 32 fields are
-/// reported as possibly repeating (they are then read by full walks, which is always correct).
-fn keys_unique(doc: &[u8]) -> bool {
+/// Whether no top-level field name of `doc` repeats, and where the [`TENANT_FIELD`] element
+/// is (see [`Record::tenant_span`]). Documents of more than 32 fields are reported as possibly
+/// repeating (they are then read by full walks, which is always correct).
+fn scan(doc: &[u8]) -> (bool, (u32, u32)) {
     const MAX: usize = 32;
     let mut seen: [&[u8]; MAX] = [&[]; MAX];
-    for (n, (_, key, _)) in elements(doc).enumerate() {
+    let mut tenant = (0, 0);
+    let mut at = 4;
+    for (n, (_, key, value)) in elements(doc).enumerate() {
         if n == MAX || seen[..n].contains(&key) {
-            return false;
+            return (false, (0, 0));
         }
         seen[n] = key;
+        let end = at + 1 + key.len() + 1 + value.len();
+        if key == TENANT_FIELD.as_bytes() {
+            let (Ok(start), Ok(end)) = (u32::try_from(at), u32::try_from(end)) else {
+                // Not for documents of the sizes the wire accepts; walk such a one in full.
+                return (false, (0, 0));
+            };
+            tenant = (start, end);
+        }
+        at = end;
     }
-    true
+    (true, tenant)
 }
 
 /// The elements (type, key, value bytes) of a BSON document the wire validator accepted.
@@ -328,6 +373,30 @@ mod tests {
         assert_eq!(wide.element("f39"), Some((0x10, &39_i32.to_le_bytes()[..])));
         let decoded = Record::from_doc(doc! { "a": 1 }).unwrap();
         assert!(decoded.unique_keys());
+    }
+
+    #[test]
+    fn a_record_knows_where_its_tenant_field_is() {
+        let tagged = Record::from_raw(rawdoc! { "_id": 1, "app_id": "shop", "n": 2 });
+        let span = tagged.tenant_span().unwrap().unwrap();
+        let el = &tagged.raw().as_bytes()[span];
+        assert_eq!(el, &rawdoc! { "app_id": "shop" }.as_bytes()[4..4 + el.len()]);
+        assert_eq!(tagged.tenant(), Some(&b"shop"[..]));
+
+        let untagged = Record::from_raw(rawdoc! { "_id": 1, "n": 2 });
+        assert_eq!(untagged.tenant_span(), Some(None));
+        assert_eq!(untagged.tenant(), None);
+
+        let other_type = Record::from_doc(doc! { "_id": 1, "app_id": 7 }).unwrap();
+        assert!(matches!(other_type.tenant_span(), Some(Some(_))));
+        assert_eq!(other_type.tenant(), None);
+
+        // A repeated name: no span, and the last occurrence is the tenant, as decoding keeps it.
+        let mut repeated = rawdoc! { "_id": 1, "app_id": "a" };
+        repeated.append(bson::raw::cstr!("app_id"), "b");
+        let repeated = Record::from_raw(repeated);
+        assert_eq!(repeated.tenant_span(), None);
+        assert_eq!(repeated.tenant(), Some(&b"b"[..]));
     }
 
     #[test]

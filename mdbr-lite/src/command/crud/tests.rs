@@ -58,7 +58,8 @@ fn raw_with(fields: &[(String, Bson)]) -> RawDocumentBuf {
 }
 
 fn name() -> impl Strategy<Value = String> {
-    prop::sample::select(vec!["_id", "a", "b", "c", "d", "e.f", "zz"]).prop_map(String::from)
+    prop::sample::select(vec!["_id", "a", "b", "c", "d", "e.f", "zz", "app_id"])
+        .prop_map(String::from)
 }
 
 fn leaf() -> impl Strategy<Value = Bson> {
@@ -114,8 +115,12 @@ fn exclusions() -> impl Strategy<Value = Document> {
         Just(Bson::Double(-0.0)),
         Just(Bson::Decimal128("0".parse().unwrap())),
     ];
-    vec((name().prop_filter("top level", |n| !n.contains('.')), off), 1..4)
-        .prop_map(|f| f.into_iter().collect())
+    prop_oneof![
+        vec((name().prop_filter("top level", |n| !n.contains('.')), off.clone()), 1..4)
+            .prop_map(|f| f.into_iter().collect()),
+        // The tenant field alone: copied around the record's known span, no walk.
+        off.prop_map(|v| doc! { "app_id": v }),
+    ]
 }
 
 proptest! {
