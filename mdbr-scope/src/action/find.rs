@@ -14,7 +14,7 @@ use crate::collection::ScopedCollection;
 use crate::error::Result;
 use crate::observer::Operation;
 use crate::rules::ScopeRules;
-use crate::rules::projection::read_one;
+use crate::rules::projection::Untagged;
 
 impl<T: DeserializeOwned + Send + Sync> ScopedCollection<T> {
     /// Finds the app's documents matching `filter`.
@@ -139,8 +139,13 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOne<'a, T> {
                     )?;
                     let hide = rules.hides_app_id(options.projection.as_ref());
                     let filter = rules.restrict_read(self.filter)?;
-                    let found = coll.inner.encoded.find_one(filter).with_options(options).await?;
-                    read_one(found, hide)
+                    if hide {
+                        let untagged = coll.raw.clone_with_type::<Untagged<T>>();
+                        let found = untagged.find_one(filter).with_options(options).await?;
+                        Ok(found.map(|u| u.0))
+                    } else {
+                        Ok(coll.raw.find_one(filter).with_options(options).await?)
+                    }
                 })
                 .await
         })

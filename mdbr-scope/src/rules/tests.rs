@@ -448,3 +448,38 @@ fn single_reads_drop_every_app_id_and_keep_the_rest() {
     assert_eq!(untagged, Some(doc! { "a": 1 }));
     assert_eq!(read_one::<Document>(None, true).unwrap(), None);
 }
+
+#[test]
+fn single_reads_walk_every_bson_type_and_refuse_malformed_bytes() {
+    use bson::spec::BinarySubtype;
+    use bson::{Binary, Bson, JavaScriptCodeWithScope, Regex, Timestamp};
+
+    use crate::rules::projection::{Untagged, read_one};
+    let every = doc! {
+        "d": 1.5, "s": "x", "doc": { "a": 1 }, "arr": [1, "two"],
+        "bin": Binary { subtype: BinarySubtype::Generic, bytes: vec![1, 2, 3] },
+        "undef": Bson::Undefined, "oid": bson::oid::ObjectId::new(), "b": true,
+        "date": bson::DateTime::from_millis(5), "null": Bson::Null,
+        "re": Regex { pattern: "a+".try_into().unwrap(), options: "i".try_into().unwrap() },
+        "code": Bson::JavaScriptCode("f()".into()),
+        "sym": Bson::Symbol("sym".into()),
+        "scoped": JavaScriptCodeWithScope { code: "g()".into(), scope: doc! { "y": 2 } },
+        "i": 3_i32, "ts": Timestamp { time: 1, increment: 2 }, "l": 4_i64,
+        "dec": "1.5".parse::<bson::Decimal128>().unwrap(),
+        "min": Bson::MinKey, "max": Bson::MaxKey,
+    };
+    let mut stored = raw(&every);
+    stored.append(bson::raw::cstr!("app_id"), "shop");
+    let read: Option<Document> = read_one(Some(stored.clone()), true).unwrap();
+    assert_eq!(read.as_ref(), Some(&every));
+    // What the driver does with a single-document reply: deserialize straight from its bytes.
+    let Untagged(direct) =
+        bson::deserialize_from_slice::<Untagged<Document>>(stored.as_bytes()).unwrap();
+    assert_eq!(direct, every);
+
+    // An element of an unknown type (0x42) cannot be stepped over: refused, not guessed at.
+    let mut bytes = raw(&doc! { "a": 1, "app_id": "shop" }).as_bytes().to_vec();
+    bytes[4] = 0x42;
+    let err = super::projection::tests_untagged::<Document>(&bytes).unwrap_err();
+    assert!(err.to_string().contains("malformed"), "{err}");
+}
