@@ -6,6 +6,7 @@
 //! here talks to a server, so every rule is unit-tested without one; the
 //! operation layer calls these functions and nothing else adds the app filter.
 
+pub(crate) mod bytes;
 mod document;
 mod filter;
 mod pipeline;

@@ -351,6 +351,9 @@ struct UpdateStatement<'a> {
     array_filters: Option<&'a Bson>,
     sort: Option<&'a Document>,
     hint: Option<&'a Bson>,
+    /// The caller wants the first document before and after (`findAndModify`); `update`
+    /// does not, and its documents then go to the collection without a copy.
+    returns_document: bool,
 }
 
 fn run_update(
@@ -394,22 +397,31 @@ fn run_update(
         };
         crate::engine::prepare_new_doc(&mut new_doc)?;
         let id = new_doc.get("_id").cloned().unwrap_or(Bson::Null);
-        engine.insert(db, coll, new_doc.clone())?;
+        if st.returns_document {
+            engine.insert(db, coll, new_doc.clone())?;
+            out.first = Some((None, new_doc));
+        } else {
+            engine.insert(db, coll, new_doc)?;
+        }
         out.matched = 0;
         out.upserted = Some(id);
-        out.first = Some((None, new_doc));
         return Ok(out);
     }
     let ctx = UpdateContext { query: Some(&filter), array_filters, is_insert: false };
     for (rid, old) in rows {
         let new_doc = st.update.apply(&old, &ctx)?;
         out.matched += 1;
-        if new_doc != old {
-            engine.replace(db, coll, rid, new_doc.clone())?;
+        let changed = new_doc != old;
+        if changed {
             out.modified += 1;
         }
-        if out.first.is_none() {
+        if st.returns_document && out.first.is_none() {
+            if changed {
+                engine.replace(db, coll, rid, new_doc.clone())?;
+            }
             out.first = Some((Some(old), new_doc));
+        } else if changed {
+            engine.replace(db, coll, rid, new_doc)?;
         }
     }
     Ok(out)
@@ -420,7 +432,7 @@ pub(crate) fn update(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResult
     let coll = coll_arg(cmd)?;
     crate::engine::check_coll_name(db, &coll)?;
     let updates = match cmd.get("updates") {
-        Some(Bson::Array(a)) => a.clone(),
+        Some(Bson::Array(a)) => a,
         _ => {
             return Err(CommandError::failed_to_parse(
                 "BSON field 'update.updates' is missing but a required field",
@@ -458,6 +470,7 @@ pub(crate) fn update(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResult
                 array_filters: u.get("arrayFilters"),
                 sort: doc_arg(u, "sort")?,
                 hint: u.get("hint"),
+                returns_document: false,
             };
             run_update(engine, db, &coll, &st)
         })();
@@ -629,6 +642,7 @@ pub(crate) fn find_and_modify(
         array_filters: cmd.get("arrayFilters"),
         sort,
         hint: cmd.get("hint"),
+        returns_document: true,
     };
     let o = run_update(engine, db, &coll, &st)?;
     let mut leo = doc! { "n": if o.matched > 0 || o.upserted.is_some() { 1 } else { 0 }, "updatedExisting": o.matched > 0 };

@@ -4,10 +4,11 @@
 //! the operation serializes the app's `T` once, the tag is appended to those
 //! bytes, and the driver sends them as they are.
 
-use bson::raw::{RawBsonRef, RawDocument, RawDocumentBuf, cstr};
+use bson::raw::{RawDocumentBuf, cstr};
 use bson::{Bson, Document, RawBson};
 
 use crate::error::{Error, Result};
+use crate::rules::bytes::{elements, string_bytes};
 use crate::rules::{APP_ID, MAX_DEPTH, ScopeRules};
 
 /// Longest field name accepted in a written document, in bytes.
@@ -31,20 +32,29 @@ impl ScopeRules {
     fn tag(&self, mut doc: RawDocumentBuf, what: &str) -> Result<RawDocumentBuf> {
         // The last occurrence of a repeated field is the one a server keeps.
         let mut tagged = None;
-        for element in doc.iter() {
-            let (key, value) = element.map_err(|e| malformed(what, e))?;
-            check_name(key.as_str(), what)?;
-            check_raw_value_names(value, what, 1)?;
-            if key.as_str() == APP_ID {
-                tagged = Some(value);
+        for element in elements(doc.as_bytes()) {
+            let element = element.map_err(|at| malformed(what, at))?;
+            check_name_bytes(element.key, what)?;
+            check_raw_value_names(element.kind, element.value, what, 1)?;
+            if element.key == APP_ID.as_bytes() {
+                tagged = Some(element);
             }
         }
-        match tagged {
+        let owned_by_this_app = match tagged {
+            None => None,
+            Some(e) => Some(
+                e.kind == 0x02 && string_bytes(e.value) == Some(self.owner.as_str().as_bytes()),
+            ),
+        };
+        match owned_by_this_app {
             None => doc.append(cstr!("app_id"), self.owner.as_str()),
-            Some(RawBsonRef::String(s)) if s == self.owner.as_str() => {}
-            Some(other) => {
-                let shown = Bson::try_from(RawBson::from(other))
-                    .map_or_else(|_| format!("{other:?}"), |b| b.to_string());
+            Some(true) => {}
+            Some(false) => {
+                let shown = match doc.get(APP_ID) {
+                    Ok(Some(value)) => Bson::try_from(RawBson::from(value))
+                        .map_or_else(|_| format!("{value:?}"), |b| b.to_string()),
+                    _ => "?".to_owned(),
+                };
                 return Err(Error::violation(format!(
                     "{what} carries `app_id: {shown}`, but it belongs to app `{}`",
                     self.owner
@@ -55,8 +65,37 @@ impl ScopeRules {
     }
 }
 
-fn malformed(what: &str, e: bson::error::Error) -> Error {
-    Error::invalid(format!("{what} is not valid BSON: {e}"))
+fn malformed(what: &str, at: usize) -> Error {
+    Error::invalid(format!("{what} is not valid BSON (at byte {at})"))
+}
+
+/// [`check_name`] on a name read from BSON bytes, which must be UTF-8.
+fn check_name_bytes(key: &[u8], what: &str) -> Result<()> {
+    if key.first() == Some(&b'$') || key.len() > MAX_FIELD_NAME_BYTES || !key.is_ascii() {
+        let key = std::str::from_utf8(key)
+            .map_err(|_| Error::invalid(format!("{what}: a field name is not valid UTF-8")))?;
+        check_name(key, what)?;
+    }
+    Ok(())
+}
+
+/// Refuses `$`-prefixed and oversized field names inside a value read from BSON bytes (the
+/// documents in it, at any depth; an array's own keys are its indexes).
+fn check_raw_value_names(kind: u8, value: &[u8], what: &str, depth: usize) -> Result<()> {
+    if !matches!(kind, 0x03 | 0x04) {
+        return Ok(());
+    }
+    if depth > MAX_DEPTH {
+        return Err(too_deep(what));
+    }
+    for element in elements(value) {
+        let element = element.map_err(|at| malformed(what, at))?;
+        if kind == 0x03 {
+            check_name_bytes(element.key, what)?;
+        }
+        check_raw_value_names(element.kind, element.value, what, depth + 1)?;
+    }
+    Ok(())
 }
 
 /// Refuses a field name that is `$`-prefixed or longer than
@@ -77,34 +116,6 @@ fn check_name(key: &str, what: &str) -> Result<()> {
 
 fn too_deep(what: &str) -> Error {
     Error::invalid(format!("{what} is nested deeper than {MAX_DEPTH} levels"))
-}
-
-fn check_raw_names(doc: &RawDocument, what: &str, depth: usize) -> Result<()> {
-    if depth > MAX_DEPTH {
-        return Err(too_deep(what));
-    }
-    for element in doc.iter() {
-        let (key, value) = element.map_err(|e| malformed(what, e))?;
-        check_name(key.as_str(), what)?;
-        check_raw_value_names(value, what, depth + 1)?;
-    }
-    Ok(())
-}
-
-fn check_raw_value_names(value: RawBsonRef<'_>, what: &str, depth: usize) -> Result<()> {
-    match value {
-        RawBsonRef::Document(d) => check_raw_names(d, what, depth),
-        RawBsonRef::Array(items) => {
-            if depth > MAX_DEPTH {
-                return Err(too_deep(what));
-            }
-            for item in items {
-                check_raw_value_names(item.map_err(|e| malformed(what, e))?, what, depth + 1)?;
-            }
-            Ok(())
-        }
-        _ => Ok(()),
-    }
 }
 
 /// Refuses `$`-prefixed and oversized field names at any depth of a decoded

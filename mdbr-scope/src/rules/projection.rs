@@ -10,7 +10,8 @@ use bson::{Bson, Document, RawDocument, RawDocumentBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::rules::bytes::elements;
 use crate::rules::{APP_ID, ScopeRules};
 
 impl ScopeRules {
@@ -59,33 +60,25 @@ fn untagged<T: DeserializeOwned>(raw: &RawDocument) -> Result<T> {
     let bytes = raw.as_bytes();
     let mut kept: Option<Vec<u8>> = None;
     let mut run = 4;
-    let mut at = 4;
-    while let Some(&t) = bytes.get(at).filter(|t| **t != 0) {
-        let key = at + 1;
-        let nul = bytes.get(key..).and_then(|rest| rest.iter().position(|c| *c == 0));
-        let end =
-            nul.and_then(|n| value_len(t, bytes.get(key + n + 1..)?).map(|v| key + n + 1 + v));
-        let Some(end) = end.filter(|end| *end < bytes.len()) else {
-            return Err(crate::error::Error::invalid(format!(
-                "the server returned a malformed document (element at byte {at})"
-            )));
-        };
-        if bytes.get(key..end).is_some_and(|e| e.starts_with(APP_ID_KEY)) {
+    for element in elements(bytes) {
+        let element = element.map_err(|at| {
+            Error::invalid(format!("the server returned a malformed document (at byte {at})"))
+        })?;
+        if element.key == APP_ID.as_bytes() {
             let out = kept.get_or_insert_with(|| {
                 let mut out = Vec::with_capacity(bytes.len());
                 out.extend_from_slice(&[0; 4]);
                 out
             });
-            out.extend_from_slice(bytes.get(run..at).unwrap_or_default());
-            run = end;
+            out.extend_from_slice(bytes.get(run..element.start).unwrap_or_default());
+            run = element.end;
         }
-        at = end;
     }
     let Some(mut out) = kept else {
         return Ok(bson::deserialize_from_slice(bytes)?);
     };
-    out.extend_from_slice(bytes.get(run..at).unwrap_or_default());
-    out.push(0);
+    // Everything after the last tag, the document's final zero included.
+    out.extend_from_slice(bytes.get(run..).unwrap_or_default());
     let len = i32::try_from(out.len()).unwrap_or(i32::MAX).to_le_bytes();
     out[..4].copy_from_slice(&len);
     Ok(bson::deserialize_from_slice(&out)?)
@@ -95,35 +88,6 @@ fn untagged<T: DeserializeOwned>(raw: &RawDocument) -> Result<T> {
 #[cfg(test)]
 pub(crate) fn tests_untagged<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     untagged(RawDocument::from_bytes(bytes)?)
-}
-
-/// `app_id` as an element's key: its name and the terminating zero.
-const APP_ID_KEY: &[u8] = b"app_id\0";
-
-/// The length of a BSON value of type `t` at the start of `rest` (`None` for an unknown type
-/// or a length that does not fit).
-fn value_len(t: u8, rest: &[u8]) -> Option<usize> {
-    let prefixed = || -> Option<usize> {
-        usize::try_from(i32::from_le_bytes(rest.get(..4)?.try_into().ok()?)).ok()
-    };
-    let cstring = |from: usize| Some(rest.get(from..)?.iter().position(|c| *c == 0)? + 1);
-    match t {
-        0x01 | 0x09 | 0x11 | 0x12 => Some(8),
-        0x07 => Some(12),
-        0x08 => Some(1),
-        0x10 => Some(4),
-        0x13 => Some(16),
-        0x06 | 0x0A | 0x7F | 0xFF => Some(0),
-        0x02 | 0x0D | 0x0E => Some(4 + prefixed()?),
-        0x03 | 0x04 | 0x0F => prefixed(),
-        0x05 => Some(5 + prefixed()?),
-        0x0B => {
-            let pattern = cstring(0)?;
-            Some(pattern + cstring(pattern)?)
-        }
-        0x0C => Some(4 + prefixed()? + 12),
-        _ => None,
-    }
 }
 
 /// A document read by a single-document operation, as `T` without its top-level `app_id`:
