@@ -40,12 +40,9 @@ impl ScopeRules {
                 tagged = Some(element);
             }
         }
-        let owned_by_this_app = match tagged {
-            None => None,
-            Some(e) => Some(
-                e.kind == 0x02 && string_bytes(e.value) == Some(self.owner.as_str().as_bytes()),
-            ),
-        };
+        let owned_by_this_app = tagged.map(|e| {
+            e.kind == 0x02 && string_bytes(e.value) == Some(self.owner.as_str().as_bytes())
+        });
         match owned_by_this_app {
             None => doc.append(cstr!("app_id"), self.owner.as_str()),
             Some(true) => {}

@@ -6,6 +6,8 @@
 //! code keeps working unchanged when the app graduates to its own database).
 //! A projection that names `app_id` itself gets exactly what it asks for.
 
+use std::cell::RefCell;
+
 use bson::{Bson, Document, RawDocument, RawDocumentBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
@@ -57,32 +59,52 @@ pub(crate) fn read_one<T: DeserializeOwned>(
 /// `T` read from `raw` without its top-level `app_id` (every occurrence). One walk over the
 /// element headers finds the tag; the bytes around it are copied as they are.
 fn untagged<T: DeserializeOwned>(raw: &RawDocument) -> Result<T> {
-    let bytes = raw.as_bytes();
-    let mut kept: Option<Vec<u8>> = None;
-    let mut run = 4;
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut buffer) => {
+            let read = untagged_into(raw.as_bytes(), &mut buffer);
+            if buffer.capacity() > SCRATCH_KEPT {
+                *buffer = Vec::new();
+            }
+            read
+        }
+        Err(_) => untagged_into(raw.as_bytes(), &mut Vec::new()),
+    })
+}
+
+/// [`untagged`], splicing into `out` when the document holds a tag.
+fn untagged_into<T: DeserializeOwned>(bytes: &[u8], out: &mut Vec<u8>) -> Result<T> {
+    let mut run = None;
     for element in elements(bytes) {
         let element = element.map_err(|at| {
             Error::invalid(format!("the server returned a malformed document (at byte {at})"))
         })?;
         if element.key == APP_ID.as_bytes() {
-            let out = kept.get_or_insert_with(|| {
-                let mut out = Vec::with_capacity(bytes.len());
-                out.extend_from_slice(&[0; 4]);
-                out
+            let from = run.unwrap_or_else(|| {
+                out.clear();
+                0
             });
-            out.extend_from_slice(bytes.get(run..element.start).unwrap_or_default());
-            run = element.end;
+            out.extend_from_slice(bytes.get(from..element.start).unwrap_or_default());
+            run = Some(element.end);
         }
     }
-    let Some(mut out) = kept else {
+    let Some(run) = run else {
         return Ok(bson::deserialize_from_slice(bytes)?);
     };
     // Everything after the last tag, the document's final zero included.
     out.extend_from_slice(bytes.get(run..).unwrap_or_default());
     let len = i32::try_from(out.len()).unwrap_or(i32::MAX).to_le_bytes();
     out[..4].copy_from_slice(&len);
-    Ok(bson::deserialize_from_slice(&out)?)
+    Ok(bson::deserialize_from_slice(out)?)
 }
+
+thread_local! {
+    /// What single-document reads splice into, kept per thread so that a read allocates no
+    /// buffer of its own.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The largest scratch buffer kept after a read (bigger documents get a fresh one each time).
+const SCRATCH_KEPT: usize = 64 * 1024;
 
 /// [`untagged`] on bytes that need not be a valid document, for tests of malformed input.
 #[cfg(test)]
