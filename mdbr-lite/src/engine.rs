@@ -264,6 +264,28 @@ impl Engine {
         Ok(())
     }
 
+    /// Replaces the document at `rid` with BSON bytes the engine produced (a byte-level update
+    /// of a stored document).
+    pub(crate) fn replace_raw(
+        &mut self,
+        db: &str,
+        name: &str,
+        rid: RecordId,
+        bytes: Vec<u8>,
+    ) -> CmdResult<()> {
+        let raw = RawDocumentBuf::from_bytes(bytes).map_err(|e| {
+            CommandError::new(code::INTERNAL_ERROR, format!("an update produced invalid BSON: {e}"))
+        })?;
+        let d = checked(Record::from_raw(raw))?;
+        let bytes = self.persistent.then(|| d.raw().as_bytes().to_vec());
+        let c = self.ensure_coll(db, name)?;
+        c.replace((db, name), rid, d)?;
+        if let Some(bytes) = bytes {
+            self.pending.push(StorageOp::PutDoc { ns: ns_of(db, name), rid, bytes });
+        }
+        Ok(())
+    }
+
     /// Deletes the document at `rid`.
     pub(crate) fn delete(&mut self, db: &str, name: &str, rid: RecordId) -> Option<Record> {
         let c = self.dbs.get_mut(db)?.get_mut(name)?;

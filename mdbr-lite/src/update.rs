@@ -11,6 +11,8 @@ use crate::query::filter::{self, Filter};
 use crate::sort::SortSpec;
 use crate::value::{self, add_numbers, compare, mul_numbers, values_equal};
 
+pub(crate) mod bytes;
+
 /// A parsed update.
 #[derive(Debug, Clone)]
 pub(crate) enum Update {

@@ -121,11 +121,17 @@ fn read_i32(b: &[u8], at: usize) -> Result<i32, FrameError> {
 }
 
 fn read_cstring(b: &[u8], at: usize) -> Result<(String, usize), FrameError> {
+    let (s, end) = cstring_at(b, at)?;
+    Ok((s.to_owned(), end))
+}
+
+/// The UTF-8 text of the zero-terminated string at `at`, borrowed, and where it ends.
+fn cstring_at(b: &[u8], at: usize) -> Result<(&str, usize), FrameError> {
     let rest = b.get(at..).unwrap_or(&[]);
     let Some(nul) = rest.iter().position(|c| *c == 0) else { return err("unterminated cstring") };
     let s = std::str::from_utf8(&rest[..nul])
         .map_err(|_| FrameError("invalid UTF-8 in cstring".into()))?;
-    Ok((s.to_string(), at + nul + 1))
+    Ok((s, at + nul + 1))
 }
 
 /// Validates and decodes one BSON document at the start of `b`; returns it and its length.
@@ -246,7 +252,7 @@ pub fn validate_document(b: &[u8], depth: usize) -> Result<usize, FrameError> {
     while pos < doc.len() {
         let t = doc[pos];
         pos += 1;
-        let (_, p) = read_cstring(doc, pos)?;
+        let (_, p) = cstring_at(doc, pos)?;
         pos = p;
         let rest = &doc[pos..];
         let need = |n: usize| if rest.len() >= n { Ok(n) } else { err("truncated element") };
@@ -277,8 +283,8 @@ pub fn validate_document(b: &[u8], depth: usize) -> Result<usize, FrameError> {
                 5 + l as usize
             }
             0x0B => {
-                let (_, p1) = read_cstring(rest, 0)?;
-                let (_, p2) = read_cstring(rest, p1)?;
+                let (_, p1) = cstring_at(rest, 0)?;
+                let (_, p2) = cstring_at(rest, p1)?;
                 p2
             }
             0x0C => {

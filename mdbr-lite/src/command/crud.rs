@@ -13,6 +13,7 @@ use crate::index::RecordId;
 use crate::projection::{Projection, TopLevelExclusion};
 use crate::query::filter::Filter;
 use crate::sort::SortSpec;
+use crate::update::bytes::ByteUpdate;
 use crate::update::{self, Update, UpdateContext};
 use crate::value::compare;
 use crate::wire::DocumentSequence;
@@ -375,6 +376,13 @@ fn run_update(
         skip: 0,
         limit: if st.multi { None } else { Some(1) },
     };
+    if let (Update::Operators(ops), false, None) =
+        (&st.update, st.returns_document, st.array_filters)
+        && let Some(on_bytes) = ByteUpdate::of(ops)
+        && let Some(out) = run_update_on_bytes(engine, db, coll, st, &sel, &on_bytes)?
+    {
+        return Ok(out);
+    }
     let (_, filter, rows) = select(engine, db, coll, &sel)?;
     let mut out = UpdateOutcome::default();
     if rows.is_empty() {
@@ -425,6 +433,61 @@ fn run_update(
         }
     }
     Ok(out)
+}
+
+/// [`run_update`] for an update with a byte form, when it matches documents: each matched
+/// record's bytes are rewritten where they can be, and the others go the decoded way, record by
+/// record in selection order as there (an update with `arrayFilters` never comes here).
+/// `Ok(None)` when nothing matches (then an upsert or
+/// nothing, which the decoded path does).
+fn run_update_on_bytes(
+    engine: &mut Engine,
+    db: &str,
+    coll: &str,
+    st: &UpdateStatement<'_>,
+    sel: &Selection<'_>,
+    on_bytes: &ByteUpdate,
+) -> CmdResult<Option<UpdateOutcome>> {
+    let (filter, rids) = {
+        let (_, filter, rows) = select_records(engine, db, coll, sel)?;
+        (filter, rows.into_iter().map(|(rid, _)| rid).collect::<Vec<_>>())
+    };
+    if rids.is_empty() {
+        return Ok(None);
+    }
+    enum Change {
+        Same,
+        Bytes(Vec<u8>),
+        Doc(Document),
+    }
+    let ctx =
+        UpdateContext { query: Some(&filter), array_filters: Default::default(), is_insert: false };
+    let mut out = UpdateOutcome::default();
+    for rid in rids {
+        let Some(r) = engine.coll(db, coll).and_then(|c| c.record(rid)) else { continue };
+        let change = match on_bytes.apply(r) {
+            Some(None) => Change::Same,
+            Some(Some(bytes)) => Change::Bytes(bytes),
+            None => {
+                let old = r.to_document();
+                let new_doc = st.update.apply(&old, &ctx)?;
+                if new_doc == old { Change::Same } else { Change::Doc(new_doc) }
+            }
+        };
+        out.matched += 1;
+        match change {
+            Change::Same => {}
+            Change::Bytes(bytes) => {
+                engine.replace_raw(db, coll, rid, bytes)?;
+                out.modified += 1;
+            }
+            Change::Doc(d) => {
+                engine.replace(db, coll, rid, d)?;
+                out.modified += 1;
+            }
+        }
+    }
+    Ok(Some(out))
 }
 
 /// `update`.
