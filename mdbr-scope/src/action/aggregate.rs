@@ -64,25 +64,23 @@ impl<'a, T: Send + Sync> IntoFuture for Aggregate<'a, T> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
             let leading = self.pipeline.first().and_then(|s| s.get_document("$match").ok());
-            coll.probe(Operation::Aggregate, leading, None)
-                .run(async move {
-                    let rules = &coll.inner.rules;
-                    if let Some(l) = &self.options.let_vars {
-                        rules.check_expression("let", l)?;
-                    }
-                    let pipeline = rules.rewrite_pipeline(self.pipeline)?;
-                    if let Some(target) = write_target(&pipeline) {
-                        coll.inner
-                            .scope
-                            .ensure_exclusive(rules.owner(), target, "aggregation output")
-                            .await?;
-                    }
-                    Ok(coll.inner.docs.aggregate(pipeline).with_options(self.options).await?)
-                })
-                .await
+            coll.probe(Operation::Aggregate, leading, None).run(async move {
+                let rules = &coll.inner.rules;
+                if let Some(l) = &self.options.let_vars {
+                    rules.check_expression("let", l)?;
+                }
+                let pipeline = rules.rewrite_pipeline(self.pipeline)?;
+                if let Some(target) = write_target(&pipeline) {
+                    coll.inner
+                        .scope
+                        .ensure_exclusive(rules.owner(), target, "aggregation output")
+                        .await?;
+                }
+                Ok(coll.inner.docs.aggregate(pipeline).with_options(self.options).await?)
+            })
         })
     }
 }

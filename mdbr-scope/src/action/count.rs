@@ -70,14 +70,12 @@ impl<'a, T: Send + Sync> IntoFuture for CountDocuments<'a, T> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
-            coll.probe(Operation::CountDocuments, Some(&self.filter), None)
-                .run(async move {
-                    let filter = coll.inner.rules.restrict_read(self.filter)?;
-                    Ok(coll.inner.docs.count_documents(filter).with_options(self.options).await?)
-                })
-                .await
+            coll.probe(Operation::CountDocuments, Some(&self.filter), None).run(async move {
+                let filter = coll.inner.rules.restrict_read(self.filter)?;
+                Ok(coll.inner.docs.count_documents(filter).with_options(self.options).await?)
+            })
         })
     }
 }
@@ -105,17 +103,15 @@ impl<'a, T: Send + Sync> IntoFuture for EstimatedDocumentCount<'a, T> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
-            coll.probe(Operation::EstimatedDocumentCount, None, None)
-                .run(async move {
-                    let filter = coll.inner.rules.restrict_read(doc! {})?;
-                    let mut options = CountOptions::default();
-                    options.max_time = self.options.max_time;
-                    options.comment = self.options.comment;
-                    Ok(coll.inner.docs.count_documents(filter).with_options(options).await?)
-                })
-                .await
+            coll.probe(Operation::EstimatedDocumentCount, None, None).run(async move {
+                let filter = coll.inner.rules.restrict_read(doc! {})?;
+                let mut options = CountOptions::default();
+                options.max_time = self.options.max_time;
+                options.comment = self.options.comment;
+                Ok(coll.inner.docs.count_documents(filter).with_options(options).await?)
+            })
         })
     }
 }
@@ -149,25 +145,18 @@ impl<'a, T: Send + Sync> IntoFuture for Distinct<'a, T> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
-            coll.probe(Operation::Distinct, Some(&self.filter), None)
-                .run(async move {
-                    if self.field.is_empty() || self.field.starts_with('$') {
-                        return Err(Error::invalid(format!(
-                            "distinct field `{}` is not a field path",
-                            self.field
-                        )));
-                    }
-                    let filter = coll.inner.rules.restrict_read(self.filter)?;
-                    Ok(coll
-                        .inner
-                        .docs
-                        .distinct(self.field, filter)
-                        .with_options(self.options)
-                        .await?)
-                })
-                .await
+            coll.probe(Operation::Distinct, Some(&self.filter), None).run(async move {
+                if self.field.is_empty() || self.field.starts_with('$') {
+                    return Err(Error::invalid(format!(
+                        "distinct field `{}` is not a field path",
+                        self.field
+                    )));
+                }
+                let filter = coll.inner.rules.restrict_read(self.filter)?;
+                Ok(coll.inner.docs.distinct(self.field, filter).with_options(self.options).await?)
+            })
         })
     }
 }

@@ -56,25 +56,23 @@ impl<'a, T: Send + Sync> IntoFuture for Delete<'a, T> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
             let op = if self.multi { Operation::DeleteMany } else { Operation::DeleteOne };
-            coll.probe(op, Some(&self.filter), None)
-                .run(async move {
-                    let rules = &coll.inner.rules;
-                    rules.ensure_writable("delete")?;
-                    let filter = rules.restrict_write(self.filter)?;
-                    if let Some(l) = &self.options.let_vars {
-                        rules.check_expression("let", l)?;
-                    }
-                    let docs = &coll.inner.docs;
-                    Ok(if self.multi {
-                        docs.delete_many(filter).with_options(self.options).await?
-                    } else {
-                        docs.delete_one(filter).with_options(self.options).await?
-                    })
+            coll.probe(op, Some(&self.filter), None).run(async move {
+                let rules = &coll.inner.rules;
+                rules.ensure_writable("delete")?;
+                let filter = rules.restrict_write(self.filter)?;
+                if let Some(l) = &self.options.let_vars {
+                    rules.check_expression("let", l)?;
+                }
+                let docs = &coll.inner.docs;
+                Ok(if self.multi {
+                    docs.delete_many(filter).with_options(self.options).await?
+                } else {
+                    docs.delete_one(filter).with_options(self.options).await?
                 })
-                .await
+            })
         })
     }
 }

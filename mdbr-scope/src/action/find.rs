@@ -70,22 +70,16 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for Find<'a, T> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
             let mut options = self.options;
-            coll.probe(Operation::Find, Some(&self.filter), options.sort.as_ref())
-                .run(async move {
-                    let rules = &coll.inner.rules;
-                    check_read_options(
-                        rules,
-                        options.projection.as_ref(),
-                        options.let_vars.as_ref(),
-                    )?;
-                    options.projection = Some(rules.read_projection(options.projection.take()));
-                    let filter = rules.restrict_read(self.filter)?;
-                    Ok(coll.raw.find(filter).with_options(options).await?)
-                })
-                .await
+            coll.probe(Operation::Find, Some(&self.filter), options.sort.as_ref()).run(async move {
+                let rules = &coll.inner.rules;
+                check_read_options(rules, options.projection.as_ref(), options.let_vars.as_ref())?;
+                options.projection = Some(rules.read_projection(options.projection.take()));
+                let filter = rules.restrict_read(self.filter)?;
+                Ok(coll.raw.find(filter).with_options(options).await?)
+            })
         })
     }
 }
@@ -126,11 +120,11 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOne<'a, T> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
             let options = self.options;
-            coll.probe(Operation::FindOne, Some(&self.filter), options.sort.as_ref())
-                .run(async move {
+            coll.probe(Operation::FindOne, Some(&self.filter), options.sort.as_ref()).run(
+                async move {
                     let rules = &coll.inner.rules;
                     check_read_options(
                         rules,
@@ -146,8 +140,8 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOne<'a, T> {
                     } else {
                         Ok(coll.raw.find_one(filter).with_options(options).await?)
                     }
-                })
-                .await
+                },
+            )
         })
     }
 }

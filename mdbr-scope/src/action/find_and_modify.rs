@@ -104,7 +104,7 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndUpdate<'a, 
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
             coll.probe(Operation::FindOneAndUpdate, Some(&self.filter), self.options.sort.as_ref())
                 .run(async move {
@@ -131,7 +131,6 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndUpdate<'a, 
                         .await?;
                     read_one(found, hide)
                 })
-                .await
         })
     }
 }
@@ -179,7 +178,7 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndReplace<'a,
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
             coll.probe(Operation::FindOneAndReplace, Some(&self.filter), self.options.sort.as_ref())
                 .run(async move {
@@ -201,7 +200,6 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndReplace<'a,
                         .await?;
                     read_one(found, hide)
                 })
-                .await
         })
     }
 }
@@ -242,7 +240,7 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndDelete<'a, 
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
             coll.probe(Operation::FindOneAndDelete, Some(&self.filter), self.options.sort.as_ref())
                 .run(async move {
@@ -264,7 +262,6 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndDelete<'a, 
                         .await?;
                     read_one(found, hide)
                 })
-                .await
         })
     }
 }

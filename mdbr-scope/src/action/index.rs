@@ -125,14 +125,12 @@ impl<'a, T: Send + Sync> IntoFuture for CreateIndex<'a, T> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
-            coll.probe(Operation::CreateIndex, None, None)
-                .run(async move {
-                    check_index(&coll.inner.rules, &self.index)?;
-                    Ok(coll.inner.docs.create_index(self.index).await?)
-                })
-                .await
+            coll.probe(Operation::CreateIndex, None, None).run(async move {
+                check_index(&coll.inner.rules, &self.index)?;
+                Ok(coll.inner.docs.create_index(self.index).await?)
+            })
         })
     }
 }
@@ -150,14 +148,12 @@ impl<'a, T: Send + Sync> IntoFuture for CreateIndexes<'a, T> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
-            coll.probe(Operation::CreateIndexes, None, None)
-                .run(async move {
-                    self.indexes.iter().try_for_each(|i| check_index(&coll.inner.rules, i))?;
-                    Ok(coll.inner.docs.create_indexes(self.indexes).await?)
-                })
-                .await
+            coll.probe(Operation::CreateIndexes, None, None).run(async move {
+                self.indexes.iter().try_for_each(|i| check_index(&coll.inner.rules, i))?;
+                Ok(coll.inner.docs.create_indexes(self.indexes).await?)
+            })
         })
     }
 }
@@ -174,12 +170,11 @@ impl<'a, T: Send + Sync> IntoFuture for ListIndexes<'a, T> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             use futures_util::TryStreamExt;
             let coll = self.coll;
             coll.probe(Operation::ListIndexes, None, None)
                 .run(async move { Ok(coll.inner.docs.list_indexes().await?.try_collect().await?) })
-                .await
         })
     }
 }
@@ -196,11 +191,10 @@ impl<'a, T: Send + Sync> IntoFuture for ListIndexNames<'a, T> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
             coll.probe(Operation::ListIndexes, None, None)
                 .run(async move { Ok(coll.inner.docs.list_index_names().await?) })
-                .await
         })
     }
 }
@@ -218,20 +212,18 @@ impl<'a, T: Send + Sync> IntoFuture for DropIndex<'a, T> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
             let op =
                 if self.name.is_some() { Operation::DropIndex } else { Operation::DropIndexes };
-            coll.probe(op, None, None)
-                .run(async move {
-                    coll.inner.rules.ensure_writable("drop_index")?;
-                    match self.name {
-                        Some(name) => coll.inner.docs.drop_index(name).await?,
-                        None => coll.inner.docs.drop_indexes().await?,
-                    }
-                    Ok(())
-                })
-                .await
+            coll.probe(op, None, None).run(async move {
+                coll.inner.rules.ensure_writable("drop_index")?;
+                match self.name {
+                    Some(name) => coll.inner.docs.drop_index(name).await?,
+                    None => coll.inner.docs.drop_indexes().await?,
+                }
+                Ok(())
+            })
         })
     }
 }
@@ -248,20 +240,18 @@ impl<'a, T: Send + Sync> IntoFuture for DropCollection<'a, T> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
-            coll.probe(Operation::Drop, None, None)
-                .run(async move {
-                    let rules = &coll.inner.rules;
-                    rules.ensure_writable("drop")?;
-                    coll.inner
-                        .scope
-                        .ensure_exclusive(rules.owner(), &coll.inner.physical, "drop")
-                        .await?;
-                    coll.inner.docs.drop().await?;
-                    Ok(())
-                })
-                .await
+            coll.probe(Operation::Drop, None, None).run(async move {
+                let rules = &coll.inner.rules;
+                rules.ensure_writable("drop")?;
+                coll.inner
+                    .scope
+                    .ensure_exclusive(rules.owner(), &coll.inner.physical, "drop")
+                    .await?;
+                coll.inner.docs.drop().await?;
+                Ok(())
+            })
         })
     }
 }

@@ -63,14 +63,12 @@ impl<'a, T: Send + Sync> IntoFuture for InsertOne<'a, T> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
-            coll.probe(Operation::InsertOne, None, None)
-                .run(async move {
-                    let doc = coll.inner.rules.prepare_insert(self.doc?)?;
-                    Ok(coll.inner.encoded.insert_one(doc).with_options(self.options).await?)
-                })
-                .await
+            coll.probe(Operation::InsertOne, None, None).run(async move {
+                let doc = coll.inner.rules.prepare_insert(self.doc?)?;
+                Ok(coll.inner.encoded.insert_one(doc).with_options(self.options).await?)
+            })
         })
     }
 }
@@ -103,19 +101,17 @@ impl<'a, T: Send + Sync> IntoFuture for InsertMany<'a, T> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
-            coll.probe(Operation::InsertMany, None, None)
-                .run(async move {
-                    let rules = &coll.inner.rules;
-                    let docs = self
-                        .docs
-                        .into_iter()
-                        .map(|d| d.and_then(|d| rules.prepare_insert(d)))
-                        .collect::<Result<Vec<_>>>()?;
-                    Ok(coll.inner.encoded.insert_many(docs).with_options(self.options).await?)
-                })
-                .await
+            coll.probe(Operation::InsertMany, None, None).run(async move {
+                let rules = &coll.inner.rules;
+                let docs = self
+                    .docs
+                    .into_iter()
+                    .map(|d| d.and_then(|d| rules.prepare_insert(d)))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(coll.inner.encoded.insert_many(docs).with_options(self.options).await?)
+            })
         })
     }
 }

@@ -102,31 +102,27 @@ impl<'a, T: Send + Sync> IntoFuture for Update<'a, T> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
             let op = if self.multi { Operation::UpdateMany } else { Operation::UpdateOne };
-            coll.probe(op, Some(&self.filter), None)
-                .run(async move {
-                    let rules = &coll.inner.rules;
-                    let update = rules.prepare_update(self.update)?;
-                    let filter = rules.restrict_write(self.filter)?;
-                    if let Some(filters) = &self.options.array_filters {
-                        filters
-                            .iter()
-                            .try_for_each(|f| rules.check_expression("arrayFilters", f))?;
-                    }
-                    if let Some(l) = &self.options.let_vars {
-                        rules.check_expression("let", l)?;
-                    }
-                    let docs = &coll.inner.docs;
-                    let result = if self.multi {
-                        docs.update_many(filter, update).with_options(self.options).await?
-                    } else {
-                        docs.update_one(filter, update).with_options(self.options).await?
-                    };
-                    Ok(result)
-                })
-                .await
+            coll.probe(op, Some(&self.filter), None).run(async move {
+                let rules = &coll.inner.rules;
+                let update = rules.prepare_update(self.update)?;
+                let filter = rules.restrict_write(self.filter)?;
+                if let Some(filters) = &self.options.array_filters {
+                    filters.iter().try_for_each(|f| rules.check_expression("arrayFilters", f))?;
+                }
+                if let Some(l) = &self.options.let_vars {
+                    rules.check_expression("let", l)?;
+                }
+                let docs = &coll.inner.docs;
+                let result = if self.multi {
+                    docs.update_many(filter, update).with_options(self.options).await?
+                } else {
+                    docs.update_one(filter, update).with_options(self.options).await?
+                };
+                Ok(result)
+            })
         })
     }
 }
@@ -166,21 +162,19 @@ impl<'a, T: Send + Sync> IntoFuture for ReplaceOne<'a, T> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
-            coll.probe(Operation::ReplaceOne, Some(&self.filter), None)
-                .run(async move {
-                    let rules = &coll.inner.rules;
-                    let replacement = rules.prepare_replacement(self.replacement?)?;
-                    let filter = rules.restrict_write(self.filter)?;
-                    Ok(coll
-                        .inner
-                        .encoded
-                        .replace_one(filter, replacement)
-                        .with_options(self.options)
-                        .await?)
-                })
-                .await
+            coll.probe(Operation::ReplaceOne, Some(&self.filter), None).run(async move {
+                let rules = &coll.inner.rules;
+                let replacement = rules.prepare_replacement(self.replacement?)?;
+                let filter = rules.restrict_write(self.filter)?;
+                Ok(coll
+                    .inner
+                    .encoded
+                    .replace_one(filter, replacement)
+                    .with_options(self.options)
+                    .await?)
+            })
         })
     }
 }

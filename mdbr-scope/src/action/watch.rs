@@ -69,14 +69,12 @@ impl<'a, T: DeserializeOwned + Unpin + Send + Sync> IntoFuture for Watch<'a, T> 
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
+        Box::pin({
             let coll = self.coll;
-            coll.probe(Operation::Watch, None, None)
-                .run(async move {
-                    let pipeline = coll.inner.rules.change_stream_pipeline(self.pipeline)?;
-                    Ok(coll.raw.watch().pipeline(pipeline).with_options(self.options).await?)
-                })
-                .await
+            coll.probe(Operation::Watch, None, None).run(async move {
+                let pipeline = coll.inner.rules.change_stream_pipeline(self.pipeline)?;
+                Ok(coll.raw.watch().pipeline(pipeline).with_options(self.options).await?)
+            })
         })
     }
 }
