@@ -254,14 +254,7 @@ impl Engine {
         rid: RecordId,
         d: Document,
     ) -> CmdResult<()> {
-        let d = checked(Record::from_doc(d)?)?;
-        let bytes = self.persistent.then(|| d.raw().as_bytes().to_vec());
-        let c = self.ensure_coll(db, name)?;
-        c.replace((db, name), rid, d)?;
-        if let Some(bytes) = bytes {
-            self.pending.push(StorageOp::PutDoc { ns: ns_of(db, name), rid, bytes });
-        }
-        Ok(())
+        self.replace_record(db, name, rid, checked(Record::from_doc(d)?)?)
     }
 
     /// Replaces the document at `rid` with BSON bytes the engine produced (a byte-level update
@@ -276,7 +269,10 @@ impl Engine {
         let raw = RawDocumentBuf::from_bytes(bytes).map_err(|e| {
             CommandError::new(code::INTERNAL_ERROR, format!("an update produced invalid BSON: {e}"))
         })?;
-        let d = checked(Record::from_raw(raw))?;
+        self.replace_record(db, name, rid, checked(Record::from_raw(raw))?)
+    }
+
+    fn replace_record(&mut self, db: &str, name: &str, rid: RecordId, d: Record) -> CmdResult<()> {
         let bytes = self.persistent.then(|| d.raw().as_bytes().to_vec());
         let c = self.ensure_coll(db, name)?;
         c.replace((db, name), rid, d)?;
