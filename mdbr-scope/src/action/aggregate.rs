@@ -8,7 +8,7 @@ use futures_util::future::BoxFuture;
 use mongodb::Cursor;
 use mongodb::options::{AggregateOptions, Collation, Hint, WriteConcern};
 
-use crate::action::{option_setters, with_options};
+use crate::action::{Opts, option_setters, with_options};
 use crate::collection::ScopedCollection;
 use crate::error::Result;
 use crate::observer::Operation;
@@ -18,11 +18,7 @@ impl<T: Send + Sync> ScopedCollection<T> {
     /// is rewritten stage by stage (see `ScopeRules::rewrite_pipeline`);
     /// anything that would leave the app's namespace is refused.
     pub fn aggregate(&self, pipeline: impl IntoIterator<Item = Document>) -> Aggregate<'_, T> {
-        Aggregate {
-            coll: self,
-            pipeline: pipeline.into_iter().collect(),
-            options: AggregateOptions::default(),
-        }
+        Aggregate { coll: self, pipeline: pipeline.into_iter().collect(), options: Opts::default() }
     }
 }
 
@@ -32,7 +28,7 @@ impl<T: Send + Sync> ScopedCollection<T> {
 pub struct Aggregate<'a, T: Send + Sync> {
     coll: &'a ScopedCollection<T>,
     pipeline: Vec<Document>,
-    options: AggregateOptions,
+    options: Opts<AggregateOptions>,
 }
 
 impl<T: Send + Sync> Aggregate<'_, T> {
@@ -69,7 +65,7 @@ impl<'a, T: Send + Sync> IntoFuture for Aggregate<'a, T> {
             let leading = self.pipeline.first().and_then(|s| s.get_document("$match").ok());
             coll.probe(Operation::Aggregate, leading, None).run(async move {
                 let rules = &coll.inner.rules;
-                if let Some(l) = &self.options.let_vars {
+                if let Some(l) = self.options.get().and_then(|o| o.let_vars.as_ref()) {
                     rules.check_expression("let", l)?;
                 }
                 let pipeline = rules.rewrite_pipeline(self.pipeline)?;
@@ -79,7 +75,12 @@ impl<'a, T: Send + Sync> IntoFuture for Aggregate<'a, T> {
                         .ensure_exclusive(rules.owner(), target, "aggregation output")
                         .await?;
                 }
-                Ok(coll.inner.docs.aggregate(pipeline).with_options(self.options).await?)
+                Ok(coll
+                    .inner
+                    .docs
+                    .aggregate(pipeline)
+                    .with_options(self.options.into_driver())
+                    .await?)
             })
         })
     }

@@ -9,7 +9,7 @@ use mongodb::options::{
     Collation, CountOptions, DistinctOptions, EstimatedDocumentCountOptions, Hint,
 };
 
-use crate::action::{option_setters, with_options};
+use crate::action::{Opts, option_setters, with_options};
 use crate::collection::ScopedCollection;
 use crate::error::{Error, Result};
 use crate::observer::Operation;
@@ -17,24 +17,19 @@ use crate::observer::Operation;
 impl<T: Send + Sync> ScopedCollection<T> {
     /// Counts the app's documents matching `filter`.
     pub fn count_documents(&self, filter: Document) -> CountDocuments<'_, T> {
-        CountDocuments { coll: self, filter, options: CountOptions::default() }
+        CountDocuments { coll: self, filter, options: Opts::default() }
     }
 
     /// Counts the app's documents. MongoDB answers this from collection
     /// metadata, which would count every app's documents, so it is answered
     /// as a scoped `count_documents({})` instead: exact, not estimated.
     pub fn estimated_document_count(&self) -> EstimatedDocumentCount<'_, T> {
-        EstimatedDocumentCount { coll: self, options: EstimatedDocumentCountOptions::default() }
+        EstimatedDocumentCount { coll: self, options: Opts::default() }
     }
 
     /// The distinct values of `field` among the app's documents matching `filter`.
     pub fn distinct(&self, field: impl AsRef<str>, filter: Document) -> Distinct<'_, T> {
-        Distinct {
-            coll: self,
-            field: field.as_ref().to_owned(),
-            filter,
-            options: DistinctOptions::default(),
-        }
+        Distinct { coll: self, field: field.as_ref().to_owned(), filter, options: Opts::default() }
     }
 }
 
@@ -44,7 +39,7 @@ impl<T: Send + Sync> ScopedCollection<T> {
 pub struct CountDocuments<'a, T: Send + Sync> {
     coll: &'a ScopedCollection<T>,
     filter: Document,
-    options: CountOptions,
+    options: Opts<CountOptions>,
 }
 
 impl<T: Send + Sync> CountDocuments<'_, T> {
@@ -74,7 +69,12 @@ impl<'a, T: Send + Sync> IntoFuture for CountDocuments<'a, T> {
             let coll = self.coll;
             coll.probe(Operation::CountDocuments, Some(&self.filter), None).run(async move {
                 let filter = coll.inner.rules.restrict_read(self.filter)?;
-                Ok(coll.inner.docs.count_documents(filter).with_options(self.options).await?)
+                Ok(coll
+                    .inner
+                    .docs
+                    .count_documents(filter)
+                    .with_options(self.options.into_driver())
+                    .await?)
             })
         })
     }
@@ -85,7 +85,7 @@ impl<'a, T: Send + Sync> IntoFuture for CountDocuments<'a, T> {
 #[derive(Debug)]
 pub struct EstimatedDocumentCount<'a, T: Send + Sync> {
     coll: &'a ScopedCollection<T>,
-    options: EstimatedDocumentCountOptions,
+    options: Opts<EstimatedDocumentCountOptions>,
 }
 
 impl<T: Send + Sync> EstimatedDocumentCount<'_, T> {
@@ -107,9 +107,10 @@ impl<'a, T: Send + Sync> IntoFuture for EstimatedDocumentCount<'a, T> {
             let coll = self.coll;
             coll.probe(Operation::EstimatedDocumentCount, None, None).run(async move {
                 let filter = coll.inner.rules.restrict_read(doc! {})?;
+                let given = self.options.into_inner();
                 let mut options = CountOptions::default();
-                options.max_time = self.options.max_time;
-                options.comment = self.options.comment;
+                options.max_time = given.max_time;
+                options.comment = given.comment;
                 Ok(coll.inner.docs.count_documents(filter).with_options(options).await?)
             })
         })
@@ -123,7 +124,7 @@ pub struct Distinct<'a, T: Send + Sync> {
     coll: &'a ScopedCollection<T>,
     field: String,
     filter: Document,
-    options: DistinctOptions,
+    options: Opts<DistinctOptions>,
 }
 
 impl<T: Send + Sync> Distinct<'_, T> {
@@ -155,7 +156,12 @@ impl<'a, T: Send + Sync> IntoFuture for Distinct<'a, T> {
                     )));
                 }
                 let filter = coll.inner.rules.restrict_read(self.filter)?;
-                Ok(coll.inner.docs.distinct(self.field, filter).with_options(self.options).await?)
+                Ok(coll
+                    .inner
+                    .docs
+                    .distinct(self.field, filter)
+                    .with_options(self.options.into_driver())
+                    .await?)
             })
         })
     }

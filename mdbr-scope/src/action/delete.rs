@@ -7,7 +7,7 @@ use futures_util::future::BoxFuture;
 use mongodb::options::{Collation, DeleteOptions, Hint, WriteConcern};
 use mongodb::results::DeleteResult;
 
-use crate::action::{option_setters, with_options};
+use crate::action::{Opts, option_setters, with_options};
 use crate::collection::ScopedCollection;
 use crate::error::Result;
 use crate::observer::Operation;
@@ -15,12 +15,12 @@ use crate::observer::Operation;
 impl<T: Send + Sync> ScopedCollection<T> {
     /// Deletes one of the app's documents matching `filter`.
     pub fn delete_one(&self, filter: Document) -> Delete<'_, T> {
-        Delete { coll: self, filter, multi: false, options: DeleteOptions::default() }
+        Delete { coll: self, filter, multi: false, options: Opts::default() }
     }
 
     /// Deletes every one of the app's documents matching `filter`.
     pub fn delete_many(&self, filter: Document) -> Delete<'_, T> {
-        Delete { coll: self, filter, multi: true, options: DeleteOptions::default() }
+        Delete { coll: self, filter, multi: true, options: Opts::default() }
     }
 }
 
@@ -32,7 +32,7 @@ pub struct Delete<'a, T: Send + Sync> {
     coll: &'a ScopedCollection<T>,
     filter: Document,
     multi: bool,
-    options: DeleteOptions,
+    options: Opts<DeleteOptions>,
 }
 
 impl<T: Send + Sync> Delete<'_, T> {
@@ -63,14 +63,14 @@ impl<'a, T: Send + Sync> IntoFuture for Delete<'a, T> {
                 let rules = &coll.inner.rules;
                 rules.ensure_writable("delete")?;
                 let filter = rules.restrict_write(self.filter)?;
-                if let Some(l) = &self.options.let_vars {
+                if let Some(l) = self.options.get().and_then(|o| o.let_vars.as_ref()) {
                     rules.check_expression("let", l)?;
                 }
                 let docs = &coll.inner.docs;
                 Ok(if self.multi {
-                    docs.delete_many(filter).with_options(self.options).await?
+                    docs.delete_many(filter).with_options(self.options.into_driver()).await?
                 } else {
-                    docs.delete_one(filter).with_options(self.options).await?
+                    docs.delete_one(filter).with_options(self.options.into_driver()).await?
                 })
             })
         })

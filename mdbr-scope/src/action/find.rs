@@ -6,10 +6,13 @@ use std::time::Duration;
 use bson::{Bson, Document};
 use futures_util::future::BoxFuture;
 use mongodb::Cursor;
-use mongodb::options::{Collation, FindOneOptions, FindOptions, Hint};
+use mongodb::options::{
+    Collation, FindOneAndDeleteOptions, FindOneAndReplaceOptions, FindOneAndUpdateOptions,
+    FindOneOptions, FindOptions, Hint,
+};
 use serde::de::DeserializeOwned;
 
-use crate::action::{option_setters, with_options};
+use crate::action::{Opts, option_setters, with_options};
 use crate::collection::ScopedCollection;
 use crate::error::Result;
 use crate::observer::Operation;
@@ -19,12 +22,12 @@ use crate::rules::projection::Untagged;
 impl<T: DeserializeOwned + Send + Sync> ScopedCollection<T> {
     /// Finds the app's documents matching `filter`.
     pub fn find(&self, filter: Document) -> Find<'_, T> {
-        Find { coll: self, filter, options: FindOptions::default() }
+        Find { coll: self, filter, options: Opts::default() }
     }
 
     /// Finds one of the app's documents matching `filter`.
     pub fn find_one(&self, filter: Document) -> FindOne<'_, T> {
-        FindOne { coll: self, filter, options: FindOneOptions::default() }
+        FindOne { coll: self, filter, options: Opts::default() }
     }
 }
 
@@ -34,7 +37,7 @@ impl<T: DeserializeOwned + Send + Sync> ScopedCollection<T> {
 pub struct Find<'a, T: Send + Sync> {
     coll: &'a ScopedCollection<T>,
     filter: Document,
-    options: FindOptions,
+    options: Opts<FindOptions>,
 }
 
 impl<T: Send + Sync> Find<'_, T> {
@@ -73,12 +76,13 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for Find<'a, T> {
         Box::pin({
             let coll = self.coll;
             let mut options = self.options;
-            coll.probe(Operation::Find, Some(&self.filter), options.sort.as_ref()).run(async move {
+            coll.probe(Operation::Find, Some(&self.filter), options.sort()).run(async move {
                 let rules = &coll.inner.rules;
-                check_read_options(rules, options.projection.as_ref(), options.let_vars.as_ref())?;
-                options.projection = Some(rules.read_projection(options.projection.take()));
+                options.check_read(rules)?;
+                let projection = options.set().projection.take();
+                options.set().projection = Some(rules.read_projection(projection));
                 let filter = rules.restrict_read(self.filter)?;
-                Ok(coll.raw.find(filter).with_options(options).await?)
+                Ok(coll.raw.find(filter).with_options(options.into_driver()).await?)
             })
         })
     }
@@ -90,7 +94,7 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for Find<'a, T> {
 pub struct FindOne<'a, T: Send + Sync> {
     coll: &'a ScopedCollection<T>,
     filter: Document,
-    options: FindOneOptions,
+    options: Opts<FindOneOptions>,
 }
 
 impl<T: Send + Sync> FindOne<'_, T> {
@@ -123,40 +127,73 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOne<'a, T> {
         Box::pin({
             let coll = self.coll;
             let options = self.options;
-            coll.probe(Operation::FindOne, Some(&self.filter), options.sort.as_ref()).run(
-                async move {
-                    let rules = &coll.inner.rules;
-                    check_read_options(
-                        rules,
-                        options.projection.as_ref(),
-                        options.let_vars.as_ref(),
-                    )?;
-                    let hide = rules.hides_app_id(options.projection.as_ref());
-                    let filter = rules.restrict_read(self.filter)?;
-                    if hide {
-                        let untagged = coll.raw.clone_with_type::<Untagged<T>>();
-                        let found = untagged.find_one(filter).with_options(options).await?;
-                        Ok(found.map(|u| u.0))
-                    } else {
-                        Ok(coll.raw.find_one(filter).with_options(options).await?)
-                    }
-                },
-            )
+            coll.probe(Operation::FindOne, Some(&self.filter), options.sort()).run(async move {
+                let rules = &coll.inner.rules;
+                let hide = options.check_read(rules)?;
+                let filter = rules.restrict_read(self.filter)?;
+                if hide {
+                    let untagged = coll.raw.clone_with_type::<Untagged<T>>();
+                    let found =
+                        untagged.find_one(filter).with_options(options.into_driver()).await?;
+                    Ok(found.map(|u| u.0))
+                } else {
+                    Ok(coll.raw.find_one(filter).with_options(options.into_driver()).await?)
+                }
+            })
         })
     }
 }
 
-/// Projections and `let` variables may hold expressions: check them too.
-pub(crate) fn check_read_options(
-    rules: &ScopeRules,
-    projection: Option<&Document>,
-    let_vars: Option<&Document>,
-) -> Result<()> {
-    if let Some(p) = projection {
-        rules.check_expression("projection", p)?;
+/// The driver options of a read that hands documents back: what the scoped layer reads in them.
+pub(crate) trait ReadOptions: Default {
+    /// The sort, reported to observers.
+    fn sort(&self) -> Option<&Document>;
+    /// The projection, which may hold expressions and decides whether `app_id` is hidden.
+    fn projection(&self) -> Option<&Document>;
+    /// The `let` variables, which may hold expressions.
+    fn let_vars(&self) -> Option<&Document>;
+}
+
+macro_rules! read_options {
+    ($($t:ty),*) => {$(
+        impl ReadOptions for $t {
+            fn sort(&self) -> Option<&Document> {
+                self.sort.as_ref()
+            }
+            fn projection(&self) -> Option<&Document> {
+                self.projection.as_ref()
+            }
+            fn let_vars(&self) -> Option<&Document> {
+                self.let_vars.as_ref()
+            }
+        }
+    )*};
+}
+
+read_options!(
+    FindOptions,
+    FindOneOptions,
+    FindOneAndUpdateOptions,
+    FindOneAndReplaceOptions,
+    FindOneAndDeleteOptions
+);
+
+impl<O: ReadOptions> Opts<O> {
+    /// The sort, when one was set.
+    pub(crate) fn sort(&self) -> Option<&Document> {
+        self.get().and_then(O::sort)
     }
-    if let Some(l) = let_vars {
-        rules.check_expression("let", l)?;
+
+    /// Checks the projection and `let` variables (they may hold expressions) and tells whether
+    /// the read hides `app_id` ([`ScopeRules::hides_app_id`]).
+    pub(crate) fn check_read(&self, rules: &ScopeRules) -> Result<bool> {
+        let projection = self.get().and_then(O::projection);
+        if let Some(p) = projection {
+            rules.check_expression("projection", p)?;
+        }
+        if let Some(l) = self.get().and_then(O::let_vars) {
+            rules.check_expression("let", l)?;
+        }
+        Ok(rules.hides_app_id(projection))
     }
-    Ok(())
 }

@@ -13,8 +13,7 @@ use mongodb::options::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::action::find::check_read_options;
-use crate::action::{option_setters, with_options};
+use crate::action::{Opts, option_setters, with_options};
 use crate::collection::ScopedCollection;
 use crate::error::Result;
 use crate::observer::Operation;
@@ -28,17 +27,12 @@ impl<T: DeserializeOwned + Send + Sync> ScopedCollection<T> {
         filter: Document,
         update: impl Into<UpdateModifications>,
     ) -> FindOneAndUpdate<'_, T> {
-        FindOneAndUpdate {
-            coll: self,
-            filter,
-            update: update.into(),
-            options: FindOneAndUpdateOptions::default(),
-        }
+        FindOneAndUpdate { coll: self, filter, update: update.into(), options: Opts::default() }
     }
 
     /// Atomically deletes one of the app's documents and returns it.
     pub fn find_one_and_delete(&self, filter: Document) -> FindOneAndDelete<'_, T> {
-        FindOneAndDelete { coll: self, filter, options: FindOneAndDeleteOptions::default() }
+        FindOneAndDelete { coll: self, filter, options: Opts::default() }
     }
 }
 
@@ -54,7 +48,7 @@ impl<T: Serialize + DeserializeOwned + Send + Sync> ScopedCollection<T> {
             filter,
             replacement: bson::serialize_to_raw_document_buf(replacement.borrow())
                 .map_err(Into::into),
-            options: FindOneAndReplaceOptions::default(),
+            options: Opts::default(),
         }
     }
 }
@@ -66,7 +60,7 @@ pub struct FindOneAndUpdate<'a, T: Send + Sync> {
     coll: &'a ScopedCollection<T>,
     filter: Document,
     update: UpdateModifications,
-    options: FindOneAndUpdateOptions,
+    options: Opts<FindOneAndUpdateOptions>,
 }
 
 impl<T: Send + Sync> FindOneAndUpdate<'_, T> {
@@ -106,19 +100,14 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndUpdate<'a, 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin({
             let coll = self.coll;
-            coll.probe(Operation::FindOneAndUpdate, Some(&self.filter), self.options.sort.as_ref())
-                .run(async move {
+            coll.probe(Operation::FindOneAndUpdate, Some(&self.filter), self.options.sort()).run(
+                async move {
                     let rules = &coll.inner.rules;
                     let update = rules.prepare_update(self.update)?;
                     let filter = rules.restrict_write(self.filter)?;
                     let options = self.options;
-                    check_read_options(
-                        rules,
-                        options.projection.as_ref(),
-                        options.let_vars.as_ref(),
-                    )?;
-                    let hide = rules.hides_app_id(options.projection.as_ref());
-                    if let Some(filters) = &options.array_filters {
+                    let hide = options.check_read(rules)?;
+                    if let Some(filters) = options.get().and_then(|o| o.array_filters.as_ref()) {
                         filters
                             .iter()
                             .try_for_each(|f| rules.check_expression("arrayFilters", f))?;
@@ -127,10 +116,11 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndUpdate<'a, 
                         .inner
                         .encoded
                         .find_one_and_update(filter, update)
-                        .with_options(options)
+                        .with_options(options.into_driver())
                         .await?;
                     read_one(found, hide)
-                })
+                },
+            )
         })
     }
 }
@@ -142,7 +132,7 @@ pub struct FindOneAndReplace<'a, T: Send + Sync> {
     coll: &'a ScopedCollection<T>,
     filter: Document,
     replacement: Result<RawDocumentBuf>,
-    options: FindOneAndReplaceOptions,
+    options: Opts<FindOneAndReplaceOptions>,
 }
 
 impl<T: Send + Sync> FindOneAndReplace<'_, T> {
@@ -180,26 +170,22 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndReplace<'a,
     fn into_future(self) -> Self::IntoFuture {
         Box::pin({
             let coll = self.coll;
-            coll.probe(Operation::FindOneAndReplace, Some(&self.filter), self.options.sort.as_ref())
-                .run(async move {
+            coll.probe(Operation::FindOneAndReplace, Some(&self.filter), self.options.sort()).run(
+                async move {
                     let rules = &coll.inner.rules;
                     let replacement = rules.prepare_replacement(self.replacement?)?;
                     let filter = rules.restrict_write(self.filter)?;
                     let options = self.options;
-                    check_read_options(
-                        rules,
-                        options.projection.as_ref(),
-                        options.let_vars.as_ref(),
-                    )?;
-                    let hide = rules.hides_app_id(options.projection.as_ref());
+                    let hide = options.check_read(rules)?;
                     let found = coll
                         .inner
                         .encoded
                         .find_one_and_replace(filter, replacement)
-                        .with_options(options)
+                        .with_options(options.into_driver())
                         .await?;
                     read_one(found, hide)
-                })
+                },
+            )
         })
     }
 }
@@ -210,7 +196,7 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndReplace<'a,
 pub struct FindOneAndDelete<'a, T: Send + Sync> {
     coll: &'a ScopedCollection<T>,
     filter: Document,
-    options: FindOneAndDeleteOptions,
+    options: Opts<FindOneAndDeleteOptions>,
 }
 
 impl<T: Send + Sync> FindOneAndDelete<'_, T> {
@@ -242,26 +228,22 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOneAndDelete<'a, 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin({
             let coll = self.coll;
-            coll.probe(Operation::FindOneAndDelete, Some(&self.filter), self.options.sort.as_ref())
-                .run(async move {
+            coll.probe(Operation::FindOneAndDelete, Some(&self.filter), self.options.sort()).run(
+                async move {
                     let rules = &coll.inner.rules;
                     rules.ensure_writable("delete")?;
                     let filter = rules.restrict_write(self.filter)?;
                     let options = self.options;
-                    check_read_options(
-                        rules,
-                        options.projection.as_ref(),
-                        options.let_vars.as_ref(),
-                    )?;
-                    let hide = rules.hides_app_id(options.projection.as_ref());
+                    let hide = options.check_read(rules)?;
                     let found = coll
                         .inner
                         .encoded
                         .find_one_and_delete(filter)
-                        .with_options(options)
+                        .with_options(options.into_driver())
                         .await?;
                     read_one(found, hide)
-                })
+                },
+            )
         })
     }
 }

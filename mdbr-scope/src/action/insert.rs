@@ -9,7 +9,7 @@ use mongodb::options::{InsertManyOptions, InsertOneOptions, WriteConcern};
 use mongodb::results::{InsertManyResult, InsertOneResult};
 use serde::Serialize;
 
-use crate::action::{option_setters, with_options};
+use crate::action::{Opts, option_setters, with_options};
 use crate::collection::ScopedCollection;
 use crate::error::Result;
 use crate::observer::Operation;
@@ -20,7 +20,7 @@ impl<T: Serialize + Send + Sync> ScopedCollection<T> {
         InsertOne {
             coll: self,
             doc: bson::serialize_to_raw_document_buf(doc.borrow()).map_err(Into::into),
-            options: InsertOneOptions::default(),
+            options: Opts::default(),
         }
     }
 
@@ -32,7 +32,7 @@ impl<T: Serialize + Send + Sync> ScopedCollection<T> {
                 .into_iter()
                 .map(|d| bson::serialize_to_raw_document_buf(d.borrow()).map_err(Into::into))
                 .collect(),
-            options: InsertManyOptions::default(),
+            options: Opts::default(),
         }
     }
 }
@@ -43,7 +43,7 @@ impl<T: Serialize + Send + Sync> ScopedCollection<T> {
 pub struct InsertOne<'a, T: Send + Sync> {
     coll: &'a ScopedCollection<T>,
     doc: Result<RawDocumentBuf>,
-    options: InsertOneOptions,
+    options: Opts<InsertOneOptions>,
 }
 
 impl<T: Send + Sync> InsertOne<'_, T> {
@@ -67,7 +67,12 @@ impl<'a, T: Send + Sync> IntoFuture for InsertOne<'a, T> {
             let coll = self.coll;
             coll.probe(Operation::InsertOne, None, None).run(async move {
                 let doc = coll.inner.rules.prepare_insert(self.doc?)?;
-                Ok(coll.inner.encoded.insert_one(doc).with_options(self.options).await?)
+                Ok(coll
+                    .inner
+                    .encoded
+                    .insert_one(doc)
+                    .with_options(self.options.into_driver())
+                    .await?)
             })
         })
     }
@@ -79,7 +84,7 @@ impl<'a, T: Send + Sync> IntoFuture for InsertOne<'a, T> {
 pub struct InsertMany<'a, T: Send + Sync> {
     coll: &'a ScopedCollection<T>,
     docs: Vec<Result<RawDocumentBuf>>,
-    options: InsertManyOptions,
+    options: Opts<InsertManyOptions>,
 }
 
 impl<T: Send + Sync> InsertMany<'_, T> {
@@ -110,7 +115,12 @@ impl<'a, T: Send + Sync> IntoFuture for InsertMany<'a, T> {
                     .into_iter()
                     .map(|d| d.and_then(|d| rules.prepare_insert(d)))
                     .collect::<Result<Vec<_>>>()?;
-                Ok(coll.inner.encoded.insert_many(docs).with_options(self.options).await?)
+                Ok(coll
+                    .inner
+                    .encoded
+                    .insert_many(docs)
+                    .with_options(self.options.into_driver())
+                    .await?)
             })
         })
     }

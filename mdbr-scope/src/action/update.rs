@@ -11,7 +11,7 @@ use mongodb::options::{
 use mongodb::results::UpdateResult;
 use serde::Serialize;
 
-use crate::action::{option_setters, with_options};
+use crate::action::{Opts, option_setters, with_options};
 use crate::collection::ScopedCollection;
 use crate::error::Result;
 use crate::observer::Operation;
@@ -25,13 +25,7 @@ impl<T: Send + Sync> ScopedCollection<T> {
         filter: Document,
         update: impl Into<UpdateModifications>,
     ) -> Update<'_, T> {
-        Update {
-            coll: self,
-            filter,
-            update: update.into(),
-            multi: false,
-            options: UpdateOptions::default(),
-        }
+        Update { coll: self, filter, update: update.into(), multi: false, options: Opts::default() }
     }
 
     /// Updates every one of the app's documents matching `filter`.
@@ -40,13 +34,7 @@ impl<T: Send + Sync> ScopedCollection<T> {
         filter: Document,
         update: impl Into<UpdateModifications>,
     ) -> Update<'_, T> {
-        Update {
-            coll: self,
-            filter,
-            update: update.into(),
-            multi: true,
-            options: UpdateOptions::default(),
-        }
+        Update { coll: self, filter, update: update.into(), multi: true, options: Opts::default() }
     }
 }
 
@@ -58,7 +46,7 @@ impl<T: Serialize + Send + Sync> ScopedCollection<T> {
             filter,
             replacement: bson::serialize_to_raw_document_buf(replacement.borrow())
                 .map_err(Into::into),
-            options: ReplaceOptions::default(),
+            options: Opts::default(),
         }
     }
 }
@@ -72,7 +60,7 @@ pub struct Update<'a, T: Send + Sync> {
     filter: Document,
     update: UpdateModifications,
     multi: bool,
-    options: UpdateOptions,
+    options: Opts<UpdateOptions>,
 }
 
 impl<T: Send + Sync> Update<'_, T> {
@@ -109,17 +97,19 @@ impl<'a, T: Send + Sync> IntoFuture for Update<'a, T> {
                 let rules = &coll.inner.rules;
                 let update = rules.prepare_update(self.update)?;
                 let filter = rules.restrict_write(self.filter)?;
-                if let Some(filters) = &self.options.array_filters {
+                if let Some(filters) = self.options.get().and_then(|o| o.array_filters.as_ref()) {
                     filters.iter().try_for_each(|f| rules.check_expression("arrayFilters", f))?;
                 }
-                if let Some(l) = &self.options.let_vars {
+                if let Some(l) = self.options.get().and_then(|o| o.let_vars.as_ref()) {
                     rules.check_expression("let", l)?;
                 }
                 let docs = &coll.inner.docs;
                 let result = if self.multi {
-                    docs.update_many(filter, update).with_options(self.options).await?
+                    docs.update_many(filter, update)
+                        .with_options(self.options.into_driver())
+                        .await?
                 } else {
-                    docs.update_one(filter, update).with_options(self.options).await?
+                    docs.update_one(filter, update).with_options(self.options.into_driver()).await?
                 };
                 Ok(result)
             })
@@ -134,7 +124,7 @@ pub struct ReplaceOne<'a, T: Send + Sync> {
     coll: &'a ScopedCollection<T>,
     filter: Document,
     replacement: Result<RawDocumentBuf>,
-    options: ReplaceOptions,
+    options: Opts<ReplaceOptions>,
 }
 
 impl<T: Send + Sync> ReplaceOne<'_, T> {
@@ -172,7 +162,7 @@ impl<'a, T: Send + Sync> IntoFuture for ReplaceOne<'a, T> {
                     .inner
                     .encoded
                     .replace_one(filter, replacement)
-                    .with_options(self.options)
+                    .with_options(self.options.into_driver())
                     .await?)
             })
         })

@@ -10,7 +10,7 @@ use mongodb::change_stream::event::{ChangeStreamEvent, ResumeToken};
 use mongodb::options::{ChangeStreamOptions, FullDocumentBeforeChangeType, FullDocumentType};
 use serde::de::DeserializeOwned;
 
-use crate::action::{option_setters, with_options};
+use crate::action::{Opts, option_setters, with_options};
 use crate::collection::ScopedCollection;
 use crate::error::Result;
 use crate::observer::Operation;
@@ -23,8 +23,8 @@ impl<T: DeserializeOwned + Unpin + Send + Sync> ScopedCollection<T> {
     /// carry only the `_id` and are passed on unless pre-images show another
     /// app's document.
     pub fn watch(&self) -> Watch<'_, T> {
-        let mut options = ChangeStreamOptions::default();
-        options.full_document = Some(FullDocumentType::UpdateLookup);
+        let mut options = Opts::<ChangeStreamOptions>::default();
+        options.set().full_document = Some(FullDocumentType::UpdateLookup);
         Watch { coll: self, pipeline: Vec::new(), options }
     }
 }
@@ -35,7 +35,7 @@ impl<T: DeserializeOwned + Unpin + Send + Sync> ScopedCollection<T> {
 pub struct Watch<'a, T: Send + Sync> {
     coll: &'a ScopedCollection<T>,
     pipeline: Vec<Document>,
-    options: ChangeStreamOptions,
+    options: Opts<ChangeStreamOptions>,
 }
 
 impl<T: Send + Sync> Watch<'_, T> {
@@ -73,7 +73,12 @@ impl<'a, T: DeserializeOwned + Unpin + Send + Sync> IntoFuture for Watch<'a, T> 
             let coll = self.coll;
             coll.probe(Operation::Watch, None, None).run(async move {
                 let pipeline = coll.inner.rules.change_stream_pipeline(self.pipeline)?;
-                Ok(coll.raw.watch().pipeline(pipeline).with_options(self.options).await?)
+                Ok(coll
+                    .raw
+                    .watch()
+                    .pipeline(pipeline)
+                    .with_options(self.options.into_driver())
+                    .await?)
             })
         })
     }
