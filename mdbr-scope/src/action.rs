@@ -1,8 +1,7 @@
 //! The operation builders returned by `ScopedCollection` methods. Each is
-//! `#[must_use]`, carries the driver's own options struct (boxed, and only once an option is
-//! set), and runs when
-//! awaited: the filter, update, document or pipeline is scoped then, by
-//! `ScopeRules`, and nowhere else.
+//! `#[must_use]`, carries the driver's own options struct (boxed, and only
+//! once an option is set), and runs when awaited: the filter, update,
+//! document or pipeline is scoped then, by `ScopeRules`, and nowhere else.
 
 mod aggregate;
 mod count;
