@@ -438,8 +438,7 @@ fn run_update(
 /// [`run_update`] for an update with a byte form, when it matches documents: each matched
 /// record's bytes are rewritten where they can be, and the others go the decoded way, record by
 /// record in selection order as there (an update with `arrayFilters` never comes here).
-/// `Ok(None)` when nothing matches (then an upsert or
-/// nothing, which the decoded path does).
+/// `Ok(None)` for an upsert that matches nothing (the decoded path inserts).
 fn run_update_on_bytes(
     engine: &mut Engine,
     db: &str,
@@ -453,7 +452,8 @@ fn run_update_on_bytes(
         (filter, rows.into_iter().map(|(rid, _)| rid).collect::<Vec<_>>())
     };
     if rids.is_empty() {
-        return Ok(None);
+        // Nothing matched: done, unless an upsert inserts (the decoded path does that).
+        return Ok((!st.upsert).then(UpdateOutcome::default));
     }
     enum Change {
         Same,
