@@ -252,14 +252,17 @@ impl Projection {
 /// document's bytes: every element is copied except those the projection excludes. For such a
 /// projection this gives what [`Projection::apply`] gives on the decoded document.
 #[derive(Debug, Clone)]
-pub(crate) struct TopLevelExclusion {
-    names: Vec<String>,
+pub(crate) struct TopLevelExclusion<'a> {
+    names: Vec<&'a str>,
+    /// The projection excludes the tenant field and nothing else (what mdbr's scoped `find`
+    /// sends).
+    only_tenant: bool,
 }
 
-impl TopLevelExclusion {
+impl<'a> TopLevelExclusion<'a> {
     /// The excluded fields of `spec` when it holds nothing but top-level exclusions (no
     /// inclusion, dotted path, operator or computed field), else `None`.
-    pub(crate) fn parse(spec: &Document) -> Option<Self> {
+    pub(crate) fn parse(spec: &'a Document) -> Option<Self> {
         let mut names = Vec::with_capacity(spec.len());
         for (k, v) in spec {
             let flag = matches!(
@@ -273,18 +276,18 @@ impl TopLevelExclusion {
             if !flag || crate::value::truthy(v) || k.is_empty() || k.contains(['.', '$']) {
                 return None;
             }
-            names.push(k.clone());
+            names.push(k.as_str());
         }
-        Some(Self { names })
+        let only_tenant = names == [TENANT_FIELD];
+        Some(Self { names, only_tenant })
     }
 
     /// [`TopLevelExclusion::apply`] to a stored record: when the projection excludes only the
     /// tenant field and the record knows where that field is, the bytes around it are copied
     /// without walking the document.
     pub(crate) fn apply_record(&self, r: &Record) -> Option<RawDocumentBuf> {
-        let only_tenant = matches!(&self.names[..], [n] if n == TENANT_FIELD);
         match r.tenant_span() {
-            Some(Some(span)) if only_tenant => {
+            Some(Some(span)) if self.only_tenant => {
                 let bytes = r.raw().as_bytes();
                 let len = bytes.len() - span.len();
                 let mut out = Vec::with_capacity(len);
@@ -293,7 +296,7 @@ impl TopLevelExclusion {
                 out.extend_from_slice(bytes.get(span.end..)?);
                 RawDocumentBuf::from_bytes(out).ok()
             }
-            Some(None) if only_tenant => Some(r.raw().to_owned()),
+            Some(None) if self.only_tenant => Some(r.raw().to_owned()),
             _ => self.apply(r.raw()),
         }
     }

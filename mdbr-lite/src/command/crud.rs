@@ -255,7 +255,7 @@ pub(crate) fn find(engine: &mut Engine, db: &str, cmd: &Document) -> CmdResult<R
 /// A `find` projection: top-level exclusions (applied on the bytes; the spec is kept for the
 /// general path should the bytes not parse), or any other.
 enum FindProjection<'a> {
-    Exclusion(TopLevelExclusion, &'a Document),
+    Exclusion(TopLevelExclusion<'a>, &'a Document),
     General(Projection),
 }
 
