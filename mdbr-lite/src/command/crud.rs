@@ -376,16 +376,18 @@ fn run_update(
         skip: 0,
         limit: if st.multi { None } else { Some(1) },
     };
-    if let (Update::Operators(ops), false, None) =
-        (&st.update, st.returns_document, st.array_filters)
-        && let Some(on_bytes) = ByteUpdate::of(ops)
-        && let Some(out) = run_update_on_bytes(engine, db, coll, st, &sel, &on_bytes)?
-    {
-        return Ok(out);
-    }
-    let (_, filter, rows) = select(engine, db, coll, &sel)?;
+    // An update with a byte form rewrites each matched record's bytes where it can; the rest,
+    // and `findAndModify` (which returns the documents), go the decoded way.
+    let on_bytes = match (&st.update, st.returns_document, st.array_filters) {
+        (Update::Operators(ops), false, None) => ByteUpdate::of(ops),
+        _ => None,
+    };
+    let (filter, rids) = {
+        let (_, filter, rows) = select_records(engine, db, coll, &sel)?;
+        (filter, rows.into_iter().map(|(rid, _)| rid).collect::<Vec<_>>())
+    };
     let mut out = UpdateOutcome::default();
-    if rows.is_empty() {
+    if rids.is_empty() {
         if !st.upsert {
             return Ok(out);
         }
@@ -415,63 +417,25 @@ fn run_update(
         out.upserted = Some(id);
         return Ok(out);
     }
-    let ctx = UpdateContext { query: Some(&filter), array_filters, is_insert: false };
-    for (rid, old) in rows {
-        let new_doc = st.update.apply(&old, &ctx)?;
-        out.matched += 1;
-        let changed = new_doc != old;
-        if changed {
-            out.modified += 1;
-        }
-        if st.returns_document && out.first.is_none() {
-            if changed {
-                engine.replace(db, coll, rid, new_doc.clone())?;
-            }
-            out.first = Some((Some(old), new_doc));
-        } else if changed {
-            engine.replace(db, coll, rid, new_doc)?;
-        }
-    }
-    Ok(out)
-}
-
-/// [`run_update`] for an update with a byte form, when it matches documents: each matched
-/// record's bytes are rewritten where they can be, and the others go the decoded way, record by
-/// record in selection order as there (an update with `arrayFilters` never comes here).
-/// `Ok(None)` for an upsert that matches nothing (the decoded path inserts).
-fn run_update_on_bytes(
-    engine: &mut Engine,
-    db: &str,
-    coll: &str,
-    st: &UpdateStatement<'_>,
-    sel: &Selection<'_>,
-    on_bytes: &ByteUpdate,
-) -> CmdResult<Option<UpdateOutcome>> {
-    let (filter, rids) = {
-        let (_, filter, rows) = select_records(engine, db, coll, sel)?;
-        (filter, rows.into_iter().map(|(rid, _)| rid).collect::<Vec<_>>())
-    };
-    if rids.is_empty() {
-        // Nothing matched: done, unless an upsert inserts (the decoded path does that).
-        return Ok((!st.upsert).then(UpdateOutcome::default));
-    }
     enum Change {
         Same,
         Bytes(Vec<u8>),
         Doc(Document),
     }
-    let ctx =
-        UpdateContext { query: Some(&filter), array_filters: Default::default(), is_insert: false };
-    let mut out = UpdateOutcome::default();
+    let ctx = UpdateContext { query: Some(&filter), array_filters, is_insert: false };
     for rid in rids {
         let Some(r) = engine.coll(db, coll).and_then(|c| c.record(rid)) else { continue };
-        let change = match on_bytes.apply(r) {
+        let change = match on_bytes.as_ref().and_then(|b| b.apply(r)) {
             Some(None) => Change::Same,
             Some(Some(bytes)) => Change::Bytes(bytes),
             None => {
                 let old = r.to_document();
                 let new_doc = st.update.apply(&old, &ctx)?;
-                if new_doc == old { Change::Same } else { Change::Doc(new_doc) }
+                let changed = new_doc != old;
+                if st.returns_document && out.first.is_none() {
+                    out.first = Some((Some(old), new_doc.clone()));
+                }
+                if changed { Change::Doc(new_doc) } else { Change::Same }
             }
         };
         out.matched += 1;
@@ -487,7 +451,7 @@ fn run_update_on_bytes(
             }
         }
     }
-    Ok(Some(out))
+    Ok(out)
 }
 
 /// `update`.
