@@ -17,7 +17,7 @@ use crate::collection::ScopedCollection;
 use crate::error::Result;
 use crate::observer::Operation;
 use crate::rules::ScopeRules;
-use crate::rules::projection::Untagged;
+use crate::rules::projection::untagged;
 
 impl<T: DeserializeOwned + Send + Sync> ScopedCollection<T> {
     /// Finds the app's documents matching `filter`.
@@ -132,10 +132,17 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOne<'a, T> {
                 let hide = options.check_read(rules)?;
                 let filter = rules.restrict_read(self.filter)?;
                 if hide {
-                    let untagged = coll.raw.clone_with_type::<Untagged<T>>();
-                    let found =
-                        untagged.find_one(filter).with_options(options.into_driver()).await?;
-                    Ok(found.map(|u| u.0))
+                    // The driver's own `find_one` is this `find`; reading the reply's bytes
+                    // through the cursor drops the tag while the document is copied once,
+                    // instead of deserializing it into a wrapper first.
+                    let mut options = FindOptions::from(options.into_inner());
+                    options.limit = Some(-1);
+                    let mut cursor = coll.raw.find(filter).with_options(options).await?;
+                    if cursor.advance().await? {
+                        Ok(Some(untagged(cursor.current())?))
+                    } else {
+                        Ok(None)
+                    }
                 } else {
                     Ok(coll.raw.find_one(filter).with_options(options.into_driver()).await?)
                 }

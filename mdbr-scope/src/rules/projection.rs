@@ -10,7 +10,6 @@ use std::cell::RefCell;
 
 use bson::{Bson, Document, RawDocument, RawDocumentBuf};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Result};
 use crate::rules::bytes::elements;
@@ -58,7 +57,7 @@ pub(crate) fn read_one<T: DeserializeOwned>(
 
 /// `T` read from `raw` without its top-level `app_id` (every occurrence). One walk over the
 /// element headers finds the tag; the bytes around it are copied as they are.
-fn untagged<T: DeserializeOwned>(raw: &RawDocument) -> Result<T> {
+pub(crate) fn untagged<T: DeserializeOwned>(raw: &RawDocument) -> Result<T> {
     SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
         Ok(mut buffer) => {
             let read = untagged_into(raw.as_bytes(), &mut buffer);
@@ -110,18 +109,6 @@ const SCRATCH_KEPT: usize = 64 * 1024;
 #[cfg(test)]
 pub(crate) fn tests_untagged<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     untagged(RawDocument::from_bytes(bytes)?)
-}
-
-/// A document read by a single-document operation, as `T` without its top-level `app_id`:
-/// the driver deserializes this wrapper straight from the reply's bytes, so the document is
-/// neither copied out first nor decoded twice.
-pub(crate) struct Untagged<T>(pub(crate) T);
-
-impl<'de, T: DeserializeOwned> Deserialize<'de> for Untagged<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        let raw = <&'de RawDocument>::deserialize(deserializer)?;
-        untagged(raw).map(Untagged).map_err(serde::de::Error::custom)
-    }
 }
 
 /// Whether a projection value includes its field (`Some(true)`), excludes it
