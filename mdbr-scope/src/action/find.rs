@@ -131,21 +131,20 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOne<'a, T> {
                 let rules = &coll.inner.rules;
                 let hide = options.check_read(rules)?;
                 let filter = rules.restrict_read(self.filter)?;
-                if hide {
-                    // The driver's own `find_one` is this `find`; reading the reply's bytes
-                    // through the cursor drops the tag while the document is copied once,
-                    // instead of deserializing it into a wrapper first.
-                    let mut options = FindOptions::from(options.into_inner());
-                    options.limit = Some(-1);
-                    let mut cursor = coll.raw.find(filter).with_options(options).await?;
-                    if cursor.advance().await? {
-                        Ok(Some(untagged(cursor.current())?))
-                    } else {
-                        Ok(None)
-                    }
-                } else {
-                    Ok(coll.raw.find_one(filter).with_options(options.into_driver()).await?)
+                // The driver's own `find_one` is this `find`. Reading the reply through the
+                // cursor lets a hidden tag be dropped from the document's bytes, copied once,
+                // rather than deserializing the document into a wrapper first.
+                let mut options = FindOptions::from(options.into_inner());
+                options.limit = Some(-1);
+                let mut cursor = coll.raw.find(filter).with_options(options).await?;
+                if !cursor.advance().await? {
+                    return Ok(None);
                 }
+                Ok(Some(if hide {
+                    untagged(cursor.current())?
+                } else {
+                    cursor.deserialize_current()?
+                }))
             })
         })
     }

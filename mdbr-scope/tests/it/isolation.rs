@@ -79,6 +79,8 @@ async fn reads_return_documents_as_written_unless_asked_for_app_id() {
     assert_eq!(included, Some(doc! { "_id": 1, "text": "hi" }));
     let asked = a.find(doc! {}).projection(doc! { "app_id": 1, "_id": 0 }).await.unwrap();
     assert_eq!(collect(asked).await, vec![doc! { "app_id": "alpha" }]);
+    let asked_one = a.find_one(doc! {}).projection(doc! { "app_id": 1, "_id": 0 }).await.unwrap();
+    assert_eq!(asked_one, Some(doc! { "app_id": "alpha" }));
     // The stored document still carries the tag.
     assert_eq!(
         e.raw_docs("alpha_notes").await,
