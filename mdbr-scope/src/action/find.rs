@@ -131,9 +131,8 @@ impl<'a, T: DeserializeOwned + Send + Sync> IntoFuture for FindOne<'a, T> {
                 let rules = &coll.inner.rules;
                 let hide = options.check_read(rules)?;
                 let filter = rules.restrict_read(self.filter)?;
-                // The driver's own `find_one` is this `find`. Reading the reply through the
-                // cursor lets a hidden tag be dropped from the document's bytes, copied once,
-                // rather than deserializing the document into a wrapper first.
+                // The driver's own `find_one` is this `find`; reading the reply through the
+                // cursor lets a hidden tag be dropped from the document's bytes, copied once.
                 let mut options = FindOptions::from(options.into_inner());
                 options.limit = Some(-1);
                 let mut cursor = coll.raw.find(filter).with_options(options).await?;
